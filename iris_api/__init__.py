@@ -1,0 +1,1 @@
+"""The IRIS read API (FastAPI): materialized projections over HTTP."""

@@ -1,0 +1,1 @@
+"""Dagster assets, checks, partitions, sensors and the pure analytics engines of IRIS."""

@@ -1,0 +1,1 @@
+"""Market data assets: the coin universe, base candles and higher-timeframe aggregates."""

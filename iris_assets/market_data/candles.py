@@ -1,0 +1,102 @@
+"""The ``candles`` asset: base candles per UTC day, validated, with rejects and gaps recorded."""
+
+
+import hashlib
+from datetime import datetime
+
+import dagster as dg
+import polars as pl
+
+from iris_assets.market_data.checks_logic import candle_check_results
+from iris_assets.market_data.config import MarketScope
+from iris_assets.market_data.gaps import detect_gaps
+from iris_assets.partitions import days, market_backfill_policy, market_daily_partition, run_window
+from iris_resources.db.resources import TransactionResource
+from iris_resources.market_data.queries import MarketDataQueries
+from iris_resources.market_data.validation import validate_candles
+from iris_resources.sources.base import CandleSource
+from iris_resources.sources.resource import CandleSourceResource
+
+CANDLE_CHECKS = [
+    dg.AssetCheckSpec("ohlc_integrity", asset="candles", blocking=True,
+                      description="Stored candles and aggregates respect low ≤ open/close ≤ high, prices > 0."),
+    dg.AssetCheckSpec("no_duplicates", asset="candles", blocking=True,
+                      description="One candle per coin and open time."),
+    dg.AssetCheckSpec("gaps", asset="candles",
+                      description="Missing base bars inside the window (warns, never blocks)."),
+]
+
+
+def batch_key(source: str, day: datetime, symbols: list[str]) -> str:
+    """Identity of one day's load, so its rejects are replaced (not duplicated) on re-runs."""
+    scope = "all" if not symbols else hashlib.sha1(",".join(sorted(symbols)).encode()).hexdigest()[:12]
+    return f"candles:{source}:{day:%Y-%m-%d}:{scope}"
+
+
+def _load_day(transaction: TransactionResource, source: CandleSource, coins: pl.DataFrame,
+              day: datetime, end: datetime, symbols: list[str]) -> dict[str, int]:
+    """Fetch, validate and store one day in one transaction; returns its counters."""
+    batch = source.fetch(coins.get_column("symbol").to_list(), day, end)
+    checked = validate_candles(batch.candles, coins)
+    rejects = pl.concat([batch.rejects, checked.rejects], how="vertical_relaxed")
+    with transaction.begin() as uow:
+        written = uow.candles.upsert_candles(checked.accepted)
+        queries = MarketDataQueries(uow.connection)
+        previous = queries.last_bars_before(coins.select("coin_id", "timeframe"), day)
+        stored = queries.candles_frame(coins.get_column("coin_id").to_list(), None, day, end)
+        gaps = detect_gaps(stored, previous)
+        uow.candles.replace_gaps(coins.get_column("coin_id").to_list(), day, end, gaps)
+        uow.candles.replace_rejects(batch_key(source.name, day, symbols), source.name, rejects)
+        uow.coins.mark_history_synced(checked.accepted.get_column("coin_id").unique().to_list(), end)
+        uow.commit()
+    return {"fetched": batch.candles.height, "written": written, "accepted": checked.accepted.height,
+            "rejected": rejects.height, "duplicates": checked.duplicates, "gaps": gaps.height,
+            "missing_bars": int(gaps.get_column("missing_bars").sum() or 0)}
+
+
+@dg.asset(
+    group_name="market_data",
+    kinds={"postgres", "polars"},
+    deps=["coins"],
+    partitions_def=market_daily_partition,
+    backfill_policy=market_backfill_policy,
+    check_specs=CANDLE_CHECKS,
+)
+def candles(
+    context: dg.AssetExecutionContext,
+    config: MarketScope,
+    transaction: TransactionResource,
+    candle_source: CandleSourceResource,
+) -> dg.MaterializeResult:
+    """Base OHLCV candles (each coin's base timeframe) for the UTC days of the partition range.
+
+    Every day is validated and written in its own transaction: bad rows go to ``candle_rejects``
+    with a reason, duplicates keep the last row, gaps are recorded in ``candle_gaps``. Re-running
+    a partition writes identical rows.
+    """
+    start, end = run_window(context)
+    source = candle_source.get_source()
+    with transaction.begin() as uow:
+        coins = MarketDataQueries(uow.connection).coin_frame(config.symbols or None)
+    if coins.is_empty():
+        raise dg.Failure(f"no enabled coins match {config.symbols or 'the universe'}; materialize `coins` first")
+    totals: dict[str, int] = {}
+    for day, day_end in days(start, end):
+        for key, value in _load_day(transaction, source, coins, day, day_end, config.symbols).items():
+            totals[key] = totals.get(key, 0) + value
+    context.log.info("candles %s..%s: %s", start.date(), end.date(), totals)
+    with transaction.begin() as uow:
+        queries = MarketDataQueries(uow.connection)
+        coverage = queries.coverage(coins.get_column("coin_id").to_list(), start, end)
+        check_results = candle_check_results(queries, start, end)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": coverage.rows,
+            "symbols": coverage.symbols,
+            "first_candle": str(coverage.first) if coverage.first else "",
+            "last_candle": str(coverage.last) if coverage.last else "",
+            "source": source.name,
+            **dict(totals.items()),
+        },
+        check_results=check_results,
+    )

@@ -1,0 +1,1 @@
+"""Infrastructure and persistence for IRIS: settings, services, database, repositories, sources."""

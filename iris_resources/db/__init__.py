@@ -1,0 +1,1 @@
+"""Database core: engine factory, unit of work, schema metadata, persistence logging, Dagster resources."""

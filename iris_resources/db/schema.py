@@ -1,0 +1,22 @@
+"""The one SQLAlchemy ``MetaData`` every domain's tables register on (Alembic reads it)."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def load_all_tables() -> MetaData:
+    """Import every domain's table module so ``metadata`` is complete, and return it."""
+    from iris_resources.market_data import tables as _market_data  # noqa: F401
+
+    return metadata

@@ -1,0 +1,118 @@
+"""Unit of work: the one owner of a database transaction.
+
+Entry points (assets, sensors, CLI commands) open it with ``with transaction.begin() as uow:``,
+write through the repositories it exposes, and call ``uow.commit()``. Leaving the block without
+commit rolls back. Hooks registered with ``add_after_commit`` run only after a successful commit,
+in order; a rolled-back transaction discards them. ``commit()`` may be called repeatedly: each call
+commits the work since the previous one and starts a fresh transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from functools import cached_property
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, Engine
+
+from iris_resources.db.persistence_log import log_event
+
+if TYPE_CHECKING:
+    from iris_resources.market_data.repository import (
+        CandleAggregateRepository,
+        CandleRepository,
+        CoinRepository,
+    )
+
+AfterCommitHook = Callable[[], object]
+
+
+class UnitOfWork:
+    """A transaction on one connection, with repositories bound to it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+        self._hooks: list[AfterCommitHook] = []
+        self.uow_id = uuid.uuid4().hex[:8]
+
+    # -- context management -------------------------------------------------------------------
+    def __enter__(self) -> UnitOfWork:
+        # SQLAlchemy 2 autobegins a transaction on the first statement and after every commit.
+        self._connection = self._engine.connect()
+        log_event("uow.begin", uow_id=self.uow_id)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection = self._connection
+        try:
+            if connection is None:
+                return
+            if exc_type is not None:
+                log_event("uow.exit_error", level=logging.ERROR, uow_id=self.uow_id, error=repr(exc))
+                connection.rollback()
+            elif connection.in_transaction():
+                log_event("uow.rollback_uncommitted", uow_id=self.uow_id)
+                connection.rollback()
+            self._hooks = []
+        finally:
+            if connection is not None:
+                connection.close()
+            self._connection = None
+
+    # -- transaction control ------------------------------------------------------------------
+    @property
+    def connection(self) -> Connection:
+        """The connection repositories and query services use inside this unit of work."""
+        if self._connection is None:
+            raise RuntimeError("unit of work used outside its `with` block")
+        return self._connection
+
+    def commit(self) -> None:
+        """Commit, then run the after-commit hooks registered since the last commit, in order."""
+        self.connection.commit()
+        log_event("uow.commit", uow_id=self.uow_id)
+        hooks, self._hooks = self._hooks, []
+        for hook in hooks:
+            hook()
+
+    def rollback(self) -> None:
+        """Discard the work (and hooks) since the last commit; the unit of work stays usable."""
+        self.connection.rollback()
+        self._hooks = []
+        log_event("uow.rollback", uow_id=self.uow_id)
+
+    def flush(self) -> None:
+        """Core statements execute immediately; kept so repositories can order writes explicitly."""
+        log_event("uow.flush", uow_id=self.uow_id)
+
+    def add_after_commit(self, hook: AfterCommitHook) -> None:
+        """Run ``hook`` after the next successful commit (never after a rollback)."""
+        self._hooks.append(hook)
+
+    # -- repositories -------------------------------------------------------------------------
+    @cached_property
+    def coins(self) -> CoinRepository:
+        from iris_resources.market_data.repository import CoinRepository
+
+        return CoinRepository(self.connection)
+
+    @cached_property
+    def candles(self) -> CandleRepository:
+        from iris_resources.market_data.repository import CandleRepository
+
+        return CandleRepository(self.connection)
+
+    @cached_property
+    def candle_aggregates(self) -> CandleAggregateRepository:
+        from iris_resources.market_data.repository import CandleAggregateRepository
+
+        return CandleAggregateRepository(self.connection)

@@ -1,0 +1,1 @@
+"""Market data domain: coins, sectors, base candles, higher-timeframe aggregates, gaps, rejects."""

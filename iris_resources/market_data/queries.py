@@ -1,0 +1,206 @@
+"""Read side of the market data domain: frozen read models and Polars frames. Never writes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import polars as pl
+from sqlalchemy import Connection, and_, func, select, text
+
+from iris_resources.db.binary_copy import PgType, decode
+from iris_resources.db.persistence_log import log_query
+from iris_resources.market_data.read_models import CandleCoverage, CandleRead, CoinRead, GapRead
+from iris_resources.market_data.repository import _driver
+from iris_resources.market_data.tables import (
+    candle_aggregates,
+    candle_gaps,
+    candle_rejects,
+    candles,
+    coins,
+    sectors,
+)
+
+_FRAME_COLUMNS: tuple[tuple[str, PgType], ...] = (
+    ("coin_id", "int4"), ("timeframe", "int2"), ("timestamp", "timestamptz"), ("open", "float8"), ("high", "float8"),
+    ("low", "float8"), ("close", "float8"), ("volume", "float8"), ("volume_is_null", "bool"),
+    ("is_partial", "bool"),
+)
+
+
+class MarketDataQueries:
+    """Queries over coins, candles and aggregates."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def list_coins(self, *, enabled_only: bool = True, symbols: Sequence[str] | None = None) -> tuple[CoinRead, ...]:
+        """Coins ordered by ``sort_order`` then symbol (one statement)."""
+        statement = (
+            select(
+                coins.c.id, coins.c.symbol, coins.c.name, coins.c.asset_type,
+                sectors.c.code.label("sector_code"), coins.c.base_timeframe, coins.c.enabled,
+                coins.c.sort_order, coins.c.history_backfill_completed_at,
+            )
+            .join(sectors, sectors.c.id == coins.c.sector_id)
+            .where(coins.c.deleted_at.is_(None))
+            .order_by(coins.c.sort_order, coins.c.symbol)
+        )
+        if enabled_only:
+            statement = statement.where(coins.c.enabled.is_(True))
+        if symbols is not None:
+            statement = statement.where(coins.c.symbol.in_([s.strip().upper() for s in symbols]))
+        result = tuple(CoinRead(**row._mapping) for row in self._connection.execute(statement))
+        log_query("market_data", "list_coins", count=len(result))
+        return result
+
+    def coin_frame(self, symbols: Sequence[str] | None = None) -> pl.DataFrame:
+        """``symbol, coin_id, timeframe`` of enabled coins, for validation joins."""
+        listed = self.list_coins(symbols=symbols)
+        return pl.DataFrame(
+            {
+                "symbol": [c.symbol for c in listed],
+                "coin_id": [c.id for c in listed],
+                "timeframe": [c.base_timeframe for c in listed],
+            },
+            schema={"symbol": pl.String, "coin_id": pl.Int32, "timeframe": pl.Int16},
+        )
+
+    def candles_frame(
+        self,
+        coin_ids: Sequence[int],
+        timeframe: int | None,
+        start: datetime,
+        end: datetime,
+        *,
+        include_partial: bool = False,
+    ) -> pl.DataFrame:
+        """Candles of ``coin_ids`` with ``start <= timestamp < end``, sorted by coin and time.
+
+        ``timeframe=None`` reads each coin's stored base candles; 1h/4h/1d read
+        ``candle_aggregates`` (closed buckets only unless ``include_partial``). One binary COPY,
+        decoded with NumPy.
+        """
+        ids = sorted(set(coin_ids))
+        params: tuple[object, ...] = (ids, start, end)
+        if timeframe in (60, 240, 1440):
+            table, partial = "candle_aggregates", "is_partial"
+            where = " AND timeframe = %s" + ("" if include_partial else " AND NOT is_partial")
+            params = (ids, start, end, timeframe)
+        elif timeframe is None:
+            table, partial, where = "candles", "false", ""
+        else:
+            table, partial, where = "candles", "false", " AND timeframe = %s"
+            params = (ids, start, end, timeframe)
+        sql = (
+            f"COPY (SELECT coin_id, timeframe, timestamp, open, high, low, close, COALESCE(volume, 0) AS volume, "
+            f"volume IS NULL AS volume_is_null, {partial} AS is_partial FROM {table} "
+            f"WHERE coin_id = ANY(%s) AND timestamp >= %s AND timestamp < %s{where} "
+            f"ORDER BY coin_id, timestamp) TO STDOUT (FORMAT BINARY)"
+        )
+        buffer = bytearray()
+        with _driver(self._connection).cursor() as cursor, cursor.copy(sql, params) as copy:
+            for block in copy:
+                buffer += block
+        frame = _restore_nulls(decode(bytes(buffer), _FRAME_COLUMNS)) if buffer else _empty_frame()
+        log_query("market_data", "candles_frame", count=frame.height, timeframe=timeframe, bulk=True)
+        return frame
+
+    def history(self, coin_id: int, timeframe: int, start: datetime, end: datetime) -> tuple[CandleRead, ...]:
+        """Candles of one coin as read models (API-sized windows)."""
+        frame = self.candles_frame([coin_id], timeframe, start, end, include_partial=True)
+        return tuple(CandleRead(**row) for row in frame.drop("coin_id", "timeframe").iter_rows(named=True))
+
+    def last_bars_before(self, coins: pl.DataFrame, before: datetime) -> pl.DataFrame:
+        """Each coin's newest stored base bar strictly before ``before`` (coin_id, timestamp).
+
+        ``coins`` has ``coin_id`` and ``timeframe``; one index-backed LATERAL lookup per coin.
+        """
+        rows = self._connection.execute(
+            text(
+                "SELECT c.coin_id, last.timestamp FROM unnest(CAST(:ids AS int[]), CAST(:tfs AS smallint[])) "
+                "AS c(coin_id, timeframe) CROSS JOIN LATERAL (SELECT timestamp FROM candles "
+                "WHERE coin_id = c.coin_id AND timeframe = c.timeframe AND timestamp < :before "
+                "ORDER BY timestamp DESC LIMIT 1) AS last"
+            ),
+            {"ids": coins.get_column("coin_id").to_list(), "tfs": coins.get_column("timeframe").to_list(),
+             "before": before},
+        ).all()
+        log_query("market_data", "last_bars_before", count=len(rows))
+        return pl.DataFrame(
+            [(r[0], r[1]) for r in rows], schema={"coin_id": pl.Int32, "timestamp": pl.Datetime("us", "UTC")},
+            orient="row",
+        )
+
+    def coverage(self, coin_ids: Sequence[int], start: datetime, end: datetime) -> CandleCoverage:
+        """Rows, distinct coins and time range of base candles in a window."""
+        row = self._connection.execute(
+            select(
+                func.count(), func.count(func.distinct(candles.c.coin_id)),
+                func.min(candles.c.timestamp), func.max(candles.c.timestamp),
+            ).where(candles.c.coin_id.in_(list(coin_ids)), candles.c.timestamp >= start, candles.c.timestamp < end)
+        ).one()
+        log_query("market_data", "coverage", count=row[0])
+        return CandleCoverage(rows=row[0], symbols=row[1], first=row[2], last=row[3])
+
+    def ohlc_violations(self, start: datetime, end: datetime) -> int:
+        """Stored base candles or aggregates in the window that break OHLC ordering (should be 0)."""
+        total = 0
+        for table in (candles, candle_aggregates):
+            bad = and_(
+                table.c.timestamp >= start, table.c.timestamp < end,
+                (table.c.high < table.c.low) | (table.c.open > table.c.high) | (table.c.open < table.c.low)
+                | (table.c.close > table.c.high) | (table.c.close < table.c.low) | (table.c.low <= 0),
+            )
+            total += self._connection.execute(select(func.count()).where(bad)).scalar_one()
+        log_query("market_data", "ohlc_violations", count=total)
+        return total
+
+    def duplicate_keys(self, start: datetime, end: datetime) -> int:
+        """Candles sharing (coin, open time) across timeframes in the window (should be 0)."""
+        inner = (
+            select(candles.c.coin_id, candles.c.timestamp)
+            .where(candles.c.timestamp >= start, candles.c.timestamp < end)
+            .group_by(candles.c.coin_id, candles.c.timestamp)
+            .having(func.count() > 1)
+            .subquery()
+        )
+        count = self._connection.execute(select(func.count()).select_from(inner)).scalar_one()
+        log_query("market_data", "duplicate_keys", count=count)
+        return int(count)
+
+    def gaps(self, start: datetime, end: datetime) -> tuple[GapRead, ...]:
+        """Recorded gaps starting in the window, by symbol then time."""
+        statement = (
+            select(coins.c.symbol, candle_gaps.c.timeframe, candle_gaps.c.gap_start,
+                   candle_gaps.c.gap_end, candle_gaps.c.missing_bars)
+            .join(coins, coins.c.id == candle_gaps.c.coin_id)
+            .where(candle_gaps.c.gap_start >= start, candle_gaps.c.gap_start < end)
+            .order_by(coins.c.symbol, candle_gaps.c.gap_start)
+        )
+        result = tuple(GapRead(**row._mapping) for row in self._connection.execute(statement))
+        log_query("market_data", "gaps", count=len(result))
+        return result
+
+    def reject_counts(self, batch_keys: Sequence[str]) -> dict[str, int]:
+        """Rejected rows per reason for the given batches."""
+        statement = (
+            select(candle_rejects.c.reason, func.count())
+            .where(candle_rejects.c.batch_key.in_(list(batch_keys)))
+            .group_by(candle_rejects.c.reason)
+        )
+        return dict(self._connection.execute(statement))
+
+
+def _empty_frame() -> pl.DataFrame:
+    return pl.DataFrame(schema={
+        "coin_id": pl.Int32, "timeframe": pl.Int16, "timestamp": pl.Datetime("us", "UTC"), "open": pl.Float64,
+        "high": pl.Float64, "low": pl.Float64, "close": pl.Float64, "volume": pl.Float64,
+        "is_partial": pl.Boolean,
+    })
+
+
+def _restore_nulls(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.when(pl.col("volume_is_null")).then(None).otherwise(pl.col("volume")).alias("volume")
+    ).drop("volume_is_null")

@@ -1,0 +1,1 @@
+"""Dagster instance configuration (DAGSTER_HOME) prepared for IRIS's runtime modes."""

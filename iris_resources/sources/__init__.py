@@ -1,0 +1,1 @@
+"""Candle sources: the synthetic market, files, and live exchanges (ccxt, optional extra)."""

@@ -1,0 +1,83 @@
+"""Unit of work contract against a real PostgreSQL: commit, rollback by default, hooks after commit."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlalchemy import Engine, text
+
+from iris_resources.db.resources import TransactionResource
+from iris_resources.sources.base import SectorSpec
+
+
+def _sector_codes(engine: Engine) -> set[str]:
+    with engine.connect() as connection:
+        return {row[0] for row in connection.execute(text("SELECT code FROM sectors"))}
+
+
+def test_committed_work_is_visible_to_other_connections(transaction: TransactionResource, engine: Engine) -> None:
+    with transaction.begin() as uow:
+        uow.coins.upsert_sectors([SectorSpec("defi", "DeFi")])
+        assert _sector_codes(engine) == set()  # not yet visible elsewhere
+        uow.commit()
+    assert _sector_codes(engine) == {"defi"}
+
+
+def test_leaving_without_commit_rolls_back(transaction: TransactionResource, engine: Engine) -> None:
+    with transaction.begin() as uow:
+        uow.coins.upsert_sectors([SectorSpec("defi", "DeFi")])
+    assert _sector_codes(engine) == set()
+
+
+def test_an_exception_rolls_back_and_propagates(transaction: TransactionResource, engine: Engine) -> None:
+    with pytest.raises(RuntimeError, match="boom"), transaction.begin() as uow:
+        uow.coins.upsert_sectors([SectorSpec("defi", "DeFi")])
+        raise RuntimeError("boom")
+    assert _sector_codes(engine) == set()
+
+
+def test_after_commit_hooks_run_only_after_commit(transaction: TransactionResource, engine: Engine) -> None:
+    seen: list[set[str]] = []
+    with transaction.begin() as uow:
+        uow.coins.upsert_sectors([SectorSpec("defi", "DeFi")])
+        uow.add_after_commit(lambda: seen.append(_sector_codes(engine)))
+        assert seen == []
+        uow.commit()
+    assert seen == [{"defi"}]  # the hook saw the committed row
+
+
+def test_hooks_of_a_rolled_back_transaction_never_run(transaction: TransactionResource) -> None:
+    ran: list[str] = []
+    with transaction.begin() as uow:
+        uow.add_after_commit(lambda: ran.append("first"))
+        uow.rollback()
+        uow.commit()  # nothing pending: the discarded hook must not run
+    with transaction.begin() as uow:
+        uow.add_after_commit(lambda: ran.append("second"))
+    assert ran == []
+
+
+def test_commit_is_repeatable_and_each_commit_is_durable(transaction: TransactionResource, engine: Engine) -> None:
+    with transaction.begin() as uow:
+        uow.coins.upsert_sectors([SectorSpec("defi", "DeFi")])
+        uow.commit()
+        uow.coins.upsert_sectors([SectorSpec("ai", "AI")])
+        # leaves without the second commit: only the first survives
+    assert _sector_codes(engine) == {"defi"}
+
+
+def test_persistence_log_records_the_transaction_lifecycle(
+    transaction: TransactionResource, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="iris.persistence")
+    with transaction.begin() as uow:
+        uow.coins.upsert_sectors([SectorSpec("defi", "DeFi")])
+        uow.commit()
+    with transaction.begin() as uow:
+        uow.coins.upsert_sectors([SectorSpec("ai", "AI")])
+    events = [getattr(r, "event", None) for r in caplog.records if r.name == "iris.persistence"]
+    assert events == ["uow.begin", "repo.upsert_sectors", "uow.commit",
+                      "uow.begin", "repo.upsert_sectors", "uow.rollback_uncommitted"]
+    upsert = next(r for r in caplog.records if getattr(r, "event", None) == "repo.upsert_sectors")
+    assert upsert.persistence["mode"] == "write" and upsert.persistence["count"] == 1  # type: ignore[attr-defined]
