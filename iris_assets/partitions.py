@@ -25,8 +25,28 @@ def run_window(context: dg.AssetExecutionContext) -> tuple[datetime, datetime]:
 
 
 def days(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
-    """Consecutive UTC days of ``[start, end)``: each is written in its own transaction."""
+    """Consecutive UTC days of ``[start, end)``."""
     day = start
     while day < end:
         yield day, min(day + timedelta(days=1), end)
         day += timedelta(days=1)
+
+
+def day_chunks(start: datetime, end: datetime, rows_per_day: int,
+               row_budget: int = 400_000) -> Iterator[tuple[datetime, datetime]]:
+    """Runs of whole UTC days holding about ``row_budget`` rows: one transaction each.
+
+    Whole days keep every partition atomic (a killed run never leaves half a day); several days
+    per transaction keep small universes from paying a round of statements per day.
+    """
+    span = max(1, row_budget // max(rows_per_day, 1))
+    chunk = start
+    while chunk < end:
+        chunk_end = min(chunk + timedelta(days=span), end)
+        yield chunk, chunk_end
+        chunk = chunk_end
+
+
+def rows_per_day(base_timeframes: list[int]) -> int:
+    """Base candles a universe produces per UTC day."""
+    return sum(1440 // max(tf, 1) for tf in base_timeframes)

@@ -49,7 +49,11 @@ def demo_window(settings: IrisSettings, days: int) -> tuple[datetime, datetime]:
         assert isinstance(first, datetime) and isinstance(last, datetime)
         start = datetime(first.year, first.month, first.day, tzinfo=UTC)
         floor = datetime.fromisoformat(settings.partitions_start).replace(tzinfo=UTC)
-        return max(start, floor), datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+        end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+        if end <= floor:
+            raise SystemExit(f"{settings.source}: data ends {last:%Y-%m-%d}, before the first partition "
+                             f"{floor:%Y-%m-%d} (set IRIS_PARTITIONS_START earlier)")
+        return max(start, floor), end
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return today - timedelta(days=days), today
 
@@ -83,6 +87,8 @@ def run_demo(settings: IrisSettings, database_url: str, *, days: int, symbols: l
     instance = dg.DagsterInstance.get()
     resources = build_resources(settings, database_url=database_url)
     window = demo_window(settings, days)
+    if not symbols:  # the source's own universe, not every coin other sources added earlier
+        symbols = [c.symbol for c in resources["candle_source"].get_source().universe()]
     universe = [a for a in ALL_ASSETS if a.partitions_def is None]
     partitioned = [a for a in ALL_ASSETS if a.partitions_def is not None]
     steps = [

@@ -5,7 +5,13 @@ import dagster as dg
 
 from iris_assets.market_data.config import MarketScope
 from iris_assets.market_data.resample import resample
-from iris_assets.partitions import days, market_backfill_policy, market_daily_partition, run_window
+from iris_assets.partitions import (
+    day_chunks,
+    market_backfill_policy,
+    market_daily_partition,
+    rows_per_day,
+    run_window,
+)
 from iris_resources.db.resources import TransactionResource
 from iris_resources.market_data.queries import MarketDataQueries
 
@@ -26,7 +32,7 @@ def candle_aggregates(
 
     Every bucket of a day lies inside that day, so a day's aggregates depend on that day's base
     candles only. Buckets missing base candles are stored with ``is_partial = true``; indicators
-    and patterns read closed buckets only. Each day is replaced atomically (late data re-derives).
+    and patterns read closed buckets only. Whole days are replaced atomically (late data re-derives).
     """
     start, end = run_window(context)
     with transaction.begin() as uow:
@@ -34,7 +40,7 @@ def candle_aggregates(
     coin_ids = coins.get_column("coin_id").to_list()
     counts = {"rows": 0, "closed": 0, "partial": 0}
     per_timeframe: dict[str, int] = {}
-    for day, day_end in days(start, end):
+    for day, day_end in day_chunks(start, end, rows_per_day(coins.get_column("timeframe").to_list())):
         with transaction.begin() as uow:
             queries = MarketDataQueries(uow.connection)
             base = queries.candles_frame(coin_ids, None, day, day_end)

@@ -10,7 +10,14 @@ import polars as pl
 from iris_assets.market_data.checks_logic import candle_check_results
 from iris_assets.market_data.config import MarketScope
 from iris_assets.market_data.gaps import detect_gaps
-from iris_assets.partitions import days, market_backfill_policy, market_daily_partition, run_window
+from iris_assets.partitions import (
+    day_chunks,
+    days,
+    market_backfill_policy,
+    market_daily_partition,
+    rows_per_day,
+    run_window,
+)
 from iris_resources.db.resources import TransactionResource
 from iris_resources.market_data.queries import MarketDataQueries
 from iris_resources.market_data.validation import validate_candles
@@ -33,20 +40,28 @@ def batch_key(source: str, day: datetime, symbols: list[str]) -> str:
     return f"candles:{source}:{day:%Y-%m-%d}:{scope}"
 
 
-def _load_day(transaction: TransactionResource, source: CandleSource, coins: pl.DataFrame,
-              day: datetime, end: datetime, symbols: list[str]) -> dict[str, int]:
-    """Fetch, validate and store one day in one transaction; returns its counters."""
-    batch = source.fetch(coins.get_column("symbol").to_list(), day, end)
+def _rejects_by_day(rejects: pl.DataFrame, start: datetime, end: datetime) -> dict[datetime, pl.DataFrame]:
+    """Split a window's rejects by UTC day (rows without a timestamp belong to the first day)."""
+    day_of = pl.col("timestamp").dt.truncate("1d").fill_null(start)
+    tagged = rejects.with_columns(day_of.alias("_day"))
+    return {day: tagged.filter(pl.col("_day") == day).drop("_day") for day, _ in days(start, end)}
+
+
+def _load_window(transaction: TransactionResource, source: CandleSource, coins: pl.DataFrame,
+                 start: datetime, end: datetime, symbols: list[str]) -> dict[str, int]:
+    """Fetch, validate and store whole days ``[start, end)`` in one transaction; returns counters."""
+    batch = source.fetch(coins.get_column("symbol").to_list(), start, end)
     checked = validate_candles(batch.candles, coins)
     rejects = pl.concat([batch.rejects, checked.rejects], how="vertical_relaxed")
+    coin_ids = coins.get_column("coin_id").to_list()
     with transaction.begin() as uow:
         written = uow.candles.upsert_candles(checked.accepted)
         queries = MarketDataQueries(uow.connection)
-        previous = queries.last_bars_before(coins.select("coin_id", "timeframe"), day)
-        stored = queries.candles_frame(coins.get_column("coin_id").to_list(), None, day, end)
-        gaps = detect_gaps(stored, previous)
-        uow.candles.replace_gaps(coins.get_column("coin_id").to_list(), day, end, gaps)
-        uow.candles.replace_rejects(batch_key(source.name, day, symbols), source.name, rejects)
+        previous = queries.last_bars_before(coins.select("coin_id", "timeframe"), start)
+        gaps = detect_gaps(queries.candles_frame(coin_ids, None, start, end), previous)
+        uow.candles.replace_gaps(coin_ids, start, end, gaps)
+        for day, day_rejects in _rejects_by_day(rejects, start, end).items():
+            uow.candles.replace_rejects(batch_key(source.name, day, symbols), source.name, day_rejects)
         uow.coins.mark_history_synced(checked.accepted.get_column("coin_id").unique().to_list(), end)
         uow.commit()
     return {"fetched": batch.candles.height, "written": written, "accepted": checked.accepted.height,
@@ -70,7 +85,8 @@ def candles(
 ) -> dg.MaterializeResult:
     """Base OHLCV candles (each coin's base timeframe) for the UTC days of the partition range.
 
-    Every day is validated and written in its own transaction: bad rows go to ``candle_rejects``
+    Whole days are validated and written atomically (several per transaction for small universes,
+    see ``day_chunks``): bad rows go to ``candle_rejects``
     with a reason, duplicates keep the last row, gaps are recorded in ``candle_gaps``. Re-running
     a partition writes identical rows.
     """
@@ -81,8 +97,10 @@ def candles(
     if coins.is_empty():
         raise dg.Failure(f"no enabled coins match {config.symbols or 'the universe'}; materialize `coins` first")
     totals: dict[str, int] = {}
-    for day, day_end in days(start, end):
-        for key, value in _load_day(transaction, source, coins, day, day_end, config.symbols).items():
+    per_day = rows_per_day(coins.get_column("timeframe").to_list())
+    for chunk_start, chunk_end in day_chunks(start, end, per_day):
+        counters = _load_window(transaction, source, coins, chunk_start, chunk_end, config.symbols)
+        for key, value in counters.items():
             totals[key] = totals.get(key, 0) + value
     context.log.info("candles %s..%s: %s", start.date(), end.date(), totals)
     with transaction.begin() as uow:

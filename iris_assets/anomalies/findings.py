@@ -1,0 +1,130 @@
+"""What a detector sees (``DetectionContext``) and what it reports (``Finding``), as frozen dataclasses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+
+from iris_assets.anomalies.constants import SCOPE_ASSET
+from iris_assets.anomalies.series import CandleSeries, PriceSeries, VenueSeries, as_time, to_datetime
+
+_EMPTY: Mapping[str, PriceSeries] = MappingProxyType({})
+_NO_VENUES: Mapping[str, VenueSeries] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionContext:
+    """Everything one evaluation of one coin at one closed candle may look at.
+
+    ``candles`` is the lookback window ending at ``timestamp`` (build it with ``CandleSeries.until``);
+    detectors never read a candle opened after ``timestamp``. Benchmark and peers are joined to the
+    coin on candle open time, so their own lengths do not matter.
+    """
+
+    symbol: str
+    timeframe: int
+    timestamp: datetime
+    candles: CandleSeries
+    market_regime: str | None = None
+    sector: str | None = None
+    portfolio_relevant: bool = False
+    benchmark: PriceSeries | None = None
+    benchmark_symbol: str = "BTCUSD"
+    sector_peers: Mapping[str, PriceSeries] = field(default=_EMPTY)
+    related_peers: Mapping[str, PriceSeries] = field(default=_EMPTY)
+    venues: Mapping[str, VenueSeries] = field(default=_NO_VENUES)
+
+    @property
+    def window_start(self) -> datetime | None:
+        """Open time of the first candle in the window (the row's ``window_start``)."""
+        return to_datetime(self.candles.timestamps[0]) if len(self.candles) else None
+
+    @property
+    def subject(self) -> Subject:
+        """The naming facts the explainability texts need."""
+        return Subject(self.symbol, self.timeframe, self.sector, self.benchmark_symbol, bool(self.sector_peers))
+
+    def bounded(self) -> DetectionContext:
+        """The same context with candles cut at ``timestamp`` (a guard against look-ahead)."""
+        if not len(self.candles) or self.candles.timestamps[-1] <= as_time(self.timestamp):
+            return self
+        return DetectionContext(
+            self.symbol, self.timeframe, self.timestamp, self.candles.until(self.timestamp, len(self.candles)),
+            self.market_regime, self.sector, self.portfolio_relevant, self.benchmark, self.benchmark_symbol,
+            self.sector_peers, self.related_peers, self.venues,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """Names used in summaries: the coin, its timeframe, sector and benchmark."""
+
+    symbol: str
+    timeframe: int
+    sector: str | None = None
+    benchmark_symbol: str = "BTCUSD"
+    has_sector_peers: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Explainability:
+    """Human-readable reasons stored under ``payload_json.explainability`` (reference §4.4, §4.7)."""
+
+    what_happened: str
+    unusualness: str
+    relative_to: str
+    relative_to_btc: str | None = None
+    market_wide: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One detector's verdict at one bar: component scores in [0, 1], raw metrics and texts.
+
+    ``confirmation_hits < confirmation_target`` keeps the lifecycle waiting (``awaiting_confirmation``).
+    """
+
+    anomaly_type: str
+    summary: str
+    component_scores: Mapping[str, float]
+    metrics: Mapping[str, float]
+    confidence: float
+    explainability: Explainability
+    confirmation_hits: int = 1
+    confirmation_target: int = 1
+    scope: str = SCOPE_ASSET
+    isolated: bool = True
+    affected_symbols: tuple[str, ...] = ()
+
+    @property
+    def requires_confirmation(self) -> bool:
+        """Whether this detector gates on repeated evidence (target above one)."""
+        return self.confirmation_target > 1
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredFinding:
+    """A finding with its weighted score, severity band and final confidence (reference §4.5)."""
+
+    finding: Finding
+    score: float
+    severity: str
+    confidence: float
+
+    @property
+    def anomaly_type(self) -> str:
+        """The finding's anomaly type."""
+        return self.finding.anomaly_type
+
+    @property
+    def confirmation_hits(self) -> int:
+        """The finding's confirmation hits (read by the lifecycle)."""
+        return self.finding.confirmation_hits
+
+    @property
+    def confirmation_target(self) -> int:
+        """The finding's confirmation target (read by the lifecycle)."""
+        return self.finding.confirmation_target
+
