@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import dagster as dg
 
-from iris_assets.market_data.aggregates import candle_aggregates
-from iris_assets.market_data.candles import candles
-from iris_assets.market_data.universe import coins
+from iris_assets.indicators.assets.indicators import indicators
+from iris_assets.indicators.assets.metrics import coin_metrics
+from iris_assets.indicators.assets.projections import market_flow, market_radar
+from iris_assets.indicators.assets.snapshots import feature_snapshots
+from iris_assets.market_data.assets.aggregates import candle_aggregates
+from iris_assets.market_data.assets.candles import candles
+from iris_assets.market_data.assets.universe import coins
 from iris_assets.resources import build_resources
 
-ALL_ASSETS = [coins, candles, candle_aggregates]
+ALL_ASSETS = [
+    coins, candles, candle_aggregates,
+    indicators, feature_snapshots, coin_metrics, market_radar, market_flow,
+]
 
 # SQL-bound work: the in-process executor avoids a process spawn per step (4.6 s vs 30 s measured).
 defs = dg.Definitions(

@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import MappingProxyType
+
+import numpy as np
 
 from iris_assets.anomalies.constants import SCOPE_ASSET
 from iris_assets.anomalies.series import CandleSeries, PriceSeries, VenueSeries, as_time, to_datetime
-
-_EMPTY: Mapping[str, PriceSeries] = MappingProxyType({})
-_NO_VENUES: Mapping[str, VenueSeries] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +30,9 @@ class DetectionContext:
     portfolio_relevant: bool = False
     benchmark: PriceSeries | None = None
     benchmark_symbol: str = "BTCUSD"
-    sector_peers: Mapping[str, PriceSeries] = field(default=_EMPTY)
-    related_peers: Mapping[str, PriceSeries] = field(default=_EMPTY)
-    venues: Mapping[str, VenueSeries] = field(default=_NO_VENUES)
+    sector_peers: Mapping[str, PriceSeries] = field(default_factory=dict)
+    related_peers: Mapping[str, PriceSeries] = field(default_factory=dict)
+    venues: Mapping[str, VenueSeries] = field(default_factory=dict)
 
     @property
     def window_start(self) -> datetime | None:
@@ -51,9 +49,18 @@ class DetectionContext:
         if not len(self.candles) or self.candles.timestamps[-1] <= as_time(self.timestamp):
             return self
         return DetectionContext(
-            self.symbol, self.timeframe, self.timestamp, self.candles.until(self.timestamp, len(self.candles)),
-            self.market_regime, self.sector, self.portfolio_relevant, self.benchmark, self.benchmark_symbol,
-            self.sector_peers, self.related_peers, self.venues,
+            self.symbol,
+            self.timeframe,
+            self.timestamp,
+            self.candles.until(self.timestamp, len(self.candles)),
+            self.market_regime,
+            self.sector,
+            self.portfolio_relevant,
+            self.benchmark,
+            self.benchmark_symbol,
+            self.sector_peers,
+            self.related_peers,
+            self.venues,
         )
 
 
@@ -128,3 +135,34 @@ class ScoredFinding:
         """The finding's confirmation target (read by the lifecycle)."""
         return self.finding.confirmation_target
 
+
+@dataclass(frozen=True, slots=True)
+class CoinHistory:
+    """A coin's candle history plus the descriptive facts the scans copy into rows.
+
+    ``regimes`` optionally gives the market regime per candle (it overrides ``market_regime``), so a
+    backfill can apply the regime that was current at each bar.
+    """
+
+    symbol: str
+    timeframe: int
+    candles: CandleSeries
+    sector: str | None = None
+    market_regime: str | None = None
+    regimes: tuple[str | None, ...] | None = None
+    portfolio_relevant: bool = False
+    sort_order: int = 0
+
+    def __post_init__(self) -> None:
+        if self.regimes is not None and len(self.regimes) != len(self.candles):
+            raise ValueError("regimes must give one label per candle")
+
+    def regime_at(self, position: int) -> str | None:
+        """The regime in force at candle ``position``."""
+        if self.regimes is None or position < 0:
+            return self.market_regime
+        return self.regimes[position]
+
+    def position_at(self, timestamp: datetime) -> int:
+        """Position of the last candle opened at or before ``timestamp`` (−1 if none)."""
+        return int(np.searchsorted(self.candles.timestamps, as_time(timestamp), side="right")) - 1

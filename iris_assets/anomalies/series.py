@@ -101,8 +101,12 @@ class CandleSeries:
     def take(self, start: int, stop: int) -> CandleSeries:
         """The candles ``[start, stop)`` by position."""
         return CandleSeries(
-            self.timestamps[start:stop], self.open[start:stop], self.high[start:stop],
-            self.low[start:stop], self.close[start:stop], self.volume[start:stop],
+            self.timestamps[start:stop],
+            self.open[start:stop],
+            self.high[start:stop],
+            self.low[start:stop],
+            self.close[start:stop],
+            self.volume[start:stop],
         )
 
     def until(self, timestamp: datetime | np.datetime64, lookback: int) -> CandleSeries:
@@ -134,8 +138,15 @@ class CloseSeries:
 PriceSeries = CandleSeries | CloseSeries
 
 VENUE_COLUMNS = (
-    "last_price", "mark_price", "index_price", "funding_rate", "open_interest", "basis",
-    "liquidations_long", "liquidations_short", "volume",
+    "last_price",
+    "mark_price",
+    "index_price",
+    "funding_rate",
+    "open_interest",
+    "basis",
+    "liquidations_long",
+    "liquidations_short",
+    "volume",
 )
 
 

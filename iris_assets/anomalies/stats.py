@@ -68,7 +68,8 @@ def windows(values: FloatArray, ends: IntArray, width: int, lengths: IntArray | 
     that is how a bar near the start of the history sees its shorter window.
     """
     padded = np.concatenate((np.full(width, np.nan), values))
-    rows = sliding_window_view(padded, width)[np.asarray(ends) + 1]
+    # An end before the series (negative) selects the all-NaN first window rather than wrapping around.
+    rows = sliding_window_view(padded, width)[np.maximum(np.asarray(ends), -1) + 1]
     if lengths is not None:
         rows = np.where(np.arange(width)[None, :] >= (width - np.asarray(lengths))[:, None], rows, np.nan)
     return np.ascontiguousarray(rows)

@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import dagster as dg
 from sqlalchemy import func, select
@@ -13,6 +14,8 @@ from sqlalchemy import func, select
 from iris_assets.definitions import ALL_ASSETS
 from iris_assets.resources import build_resources
 from iris_resources.db.engine import create_db_engine
+from iris_resources.indicators.tables import coin_metrics as coin_metrics_table
+from iris_resources.indicators.tables import feature_snapshots, indicators, regime_changes, signals
 from iris_resources.market_data.tables import candle_aggregates, candle_gaps, candle_rejects, candles, coins
 from iris_resources.market_data.timeframes import parse_timeframe
 from iris_resources.settings import IrisSettings
@@ -36,6 +39,7 @@ class DemoSummary:
     steps: tuple[StepTiming, ...]
     table_rows: tuple[tuple[str, int], ...]
     window: tuple[datetime, datetime]
+    top_coins: tuple[dict[str, Any], ...] = ()
 
 
 def demo_window(settings: IrisSettings, days: int) -> tuple[datetime, datetime]:
@@ -58,6 +62,11 @@ def demo_window(settings: IrisSettings, days: int) -> tuple[datetime, datetime]:
     return today - timedelta(days=days), today
 
 
+def _scoped(asset: dg.AssetsDefinition) -> bool:
+    """Whether the asset takes the ``MarketScope`` run config."""
+    return "symbols" in getattr(asset.op.config_schema.as_field().config_type, "fields", {})
+
+
 def _materialize(selection: Sequence[dg.AssetsDefinition], resources: dict[str, object],
                  instance: dg.DagsterInstance, *, window: tuple[datetime, datetime] | None,
                  symbols: list[str]) -> StepTiming:
@@ -69,7 +78,7 @@ def _materialize(selection: Sequence[dg.AssetsDefinition], resources: dict[str, 
         tags["dagster/asset_partition_range_end"] = f"{last:%Y-%m-%d}"
         partitions = f"{first:%Y-%m-%d}…{last:%Y-%m-%d}"
     run_config = {
-        "ops": {a.key.to_user_string(): {"config": {"symbols": symbols}} for a in selection if a.partitions_def},
+        "ops": {a.op.name: {"config": {"symbols": symbols}} for a in selection if _scoped(a)},
         # The summary is the demo's output; step-by-step events stay in the Dagster UI.
         "loggers": {"console": {"config": {"log_level": "WARNING"}}},
     }
@@ -77,7 +86,7 @@ def _materialize(selection: Sequence[dg.AssetsDefinition], resources: dict[str, 
     result = dg.materialize(list(selection), resources=resources, instance=instance, tags=tags,
                             run_config=run_config, raise_on_error=True)
     return StepTiming(
-        assets=", ".join(a.key.to_user_string() for a in selection), partitions=partitions,
+        assets=", ".join(k.to_user_string() for a in selection for k in a.keys), partitions=partitions,
         seconds=time.perf_counter() - started, success=result.success,
     )
 
@@ -89,13 +98,18 @@ def run_demo(settings: IrisSettings, database_url: str, *, days: int, symbols: l
     window = demo_window(settings, days)
     if not symbols:  # the source's own universe, not every coin other sources added earlier
         symbols = [c.symbol for c in resources["candle_source"].get_source().universe()]
-    universe = [a for a in ALL_ASSETS if a.partitions_def is None]
+    # Unpartitioned roots (the universe), then every daily partition of the range in one run, then
+    # the latest-state products that read them.
     partitioned = [a for a in ALL_ASSETS if a.partitions_def is not None]
+    roots = [a for a in ALL_ASSETS if a.partitions_def is None and dg.AssetKey("coins") in a.keys]
+    latest = [a for a in ALL_ASSETS if a.partitions_def is None and a not in roots]
     steps = [
-        _materialize(universe, resources, instance, window=None, symbols=symbols),
+        _materialize(roots, resources, instance, window=None, symbols=symbols),
         _materialize(partitioned, resources, instance, window=window, symbols=symbols),
+        _materialize(latest, resources, instance, window=None, symbols=symbols),
     ]
-    return DemoSummary(steps=tuple(steps), table_rows=table_counts(database_url), window=window)
+    return DemoSummary(steps=tuple(steps), table_rows=table_counts(database_url), window=window,
+                       top_coins=top_coins(database_url))
 
 
 def table_counts(database_url: str) -> tuple[tuple[str, int], ...]:
@@ -105,8 +119,28 @@ def table_counts(database_url: str) -> tuple[tuple[str, int], ...]:
         with engine.connect() as connection:
             return tuple(
                 (table.name, connection.execute(select(func.count()).select_from(table)).scalar_one())
-                for table in (coins, candles, candle_aggregates, candle_gaps, candle_rejects)
+                for table in (coins, candles, candle_aggregates, candle_gaps, candle_rejects, indicators,
+                              signals, regime_changes, feature_snapshots, coin_metrics_table)
             )
+    finally:
+        engine.dispose()
+
+
+def top_coins(database_url: str, limit: int = 5) -> tuple[dict[str, Any], ...]:
+    """The most active coins by their primary-timeframe metrics."""
+    engine = create_db_engine(database_url, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(coins.c.symbol, coin_metrics_table.c.price_current, coin_metrics_table.c.price_change_24h_pct,
+                       coin_metrics_table.c.price_change_7d_pct, coin_metrics_table.c.market_regime,
+                       coin_metrics_table.c.activity_bucket)
+                .join(coins, coins.c.id == coin_metrics_table.c.coin_id)
+                .where(coin_metrics_table.c.is_primary)
+                .order_by(coin_metrics_table.c.activity_score.desc().nulls_last())
+                .limit(limit)
+            ).mappings().all()
+            return tuple(dict(r) for r in rows)
     finally:
         engine.dispose()
 
@@ -114,11 +148,21 @@ def table_counts(database_url: str) -> tuple[tuple[str, int], ...]:
 def format_summary(summary: DemoSummary) -> str:
     """A plain-text summary table."""
     lines = [f"IRIS demo over {summary.window[0]:%Y-%m-%d} … {summary.window[1]:%Y-%m-%d} (UTC, end exclusive)", ""]
-    lines.append(f"{'step':<44} {'partitions':<24} {'seconds':>8}  status")
+    width = max(len(step.assets) for step in summary.steps)
+    lines.append(f"{'assets':<{width}}  {'partitions':<23} {'seconds':>8}  status")
     lines += [
-        f"{step.assets:<44} {step.partitions:<24} {step.seconds:>8.1f}  {'ok' if step.success else 'FAILED'}"
+        f"{step.assets:<{width}}  {step.partitions:<23} {step.seconds:>8.1f}  {'ok' if step.success else 'FAILED'}"
         for step in summary.steps
     ]
     lines += ["", f"{'table':<24} {'rows':>12}"]
     lines += [f"{name:<24} {count:>12,}" for name, count in summary.table_rows]
+    if summary.top_coins:
+        lines += ["", "most active coins (primary timeframe)",
+                  f"{'symbol':<10} {'close':>12} {'24h %':>8} {'7d %':>8} {'regime':<16} {'activity':<8}"]
+        lines += [
+            f"{c['symbol']:<10} {c['price_current']:>12.4f} {c['price_change_24h_pct'] or 0:>8.2f} "
+            f"{c['price_change_7d_pct'] or 0:>8.2f} {c['market_regime'] or '-':<16} {c['activity_bucket']:<8}"
+            for c in summary.top_coins
+        ]
+    lines += ["", "embedded services keep running for `iris up`; stop them with `iris services stop`"]
     return "\n".join(lines)

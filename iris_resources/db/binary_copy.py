@@ -1,10 +1,12 @@
 """PostgreSQL binary COPY encoding and decoding with NumPy, for bulk reads and writes.
 
 Building each row in Python costs more than the server spends storing it; laying the whole batch
-out as one big-endian structured array is ~20x faster. Supported column types are fixed-width:
-``int2``, ``int4``, ``int8``, ``float8``, ``bool`` and ``timestamptz``. Nullable columns are written
-with a NULL marker where the value is null; the decoder expects no NULLs (queries COALESCE them and
-send a separate flag) so every record has the same width.
+out as one big-endian structured array is ~20x faster. Supported column types are fixed-width
+(``int2``, ``int4``, ``int8``, ``float8``, ``bool``, ``timestamptz``) plus low-cardinality ``text``
+(labels such as a regime): rows are grouped by their text values and each group is laid out with
+those strings as fixed fields, so COPY order follows the groups. Nullable columns are written with a
+NULL marker where the value is null; the decoder expects no NULLs (queries COALESCE them and send a
+separate flag) so every record has the same width.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
-PgType = Literal["int2", "int4", "int8", "float8", "bool", "timestamptz"]
+PgType = Literal["int2", "int4", "int8", "float8", "bool", "timestamptz", "text"]
 
 HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 TRAILER = (-1).to_bytes(2, "big", signed=True)
@@ -26,9 +28,15 @@ _NUMPY = {"int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8", "bool": 
 _WIDTH = {"int2": 2, "int4": 4, "int8": 8, "float8": 8, "bool": 1, "timestamptz": 8}
 
 
-def _record_dtype(columns: Sequence[tuple[str, PgType]]) -> np.dtype:
+def _record_dtype(columns: Sequence[tuple[str, PgType]], texts: dict[str, bytes | None] | None = None) -> np.dtype:
     fields: list[tuple[str, str]] = [("_n", ">i2")]
     for name, kind in columns:
+        if kind == "text":
+            value = (texts or {}).get(name)
+            fields.append((f"_len_{name}", ">i4"))
+            if value:  # NULL and '' carry no data bytes
+                fields.append((name, f"S{len(value)}"))
+            continue
         fields += [(f"_len_{name}", ">i4"), (name, _NUMPY[kind])]
     return np.dtype(fields)
 
@@ -46,13 +54,32 @@ def _column_values(series: pl.Series, kind: PgType) -> np.ndarray:
 
 def encode_rows(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]]) -> bytes:
     """Binary COPY body (no header/trailer) for ``frame``'s ``columns``, in that order."""
+    text_columns = [name for name, kind in columns if kind == "text"]
+    if not text_columns:
+        return _encode_group(frame, columns, {})
+    parts = []
+    for key, group in frame.partition_by(text_columns, as_dict=True, maintain_order=True).items():
+        texts = {name: (None if v is None else str(v).encode()) for name, v in zip(text_columns, key, strict=True)}
+        parts.append(_encode_group(group, columns, texts))
+    return b"".join(parts)
+
+
+def _encode_group(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]],
+                  texts: dict[str, bytes | None]) -> bytes:
     n = frame.height
-    dtype = _record_dtype(columns)
+    dtype = _record_dtype(columns, texts)
     records = np.empty(n, dtype=dtype)
     records["_n"] = len(columns)
     null_masks: list[tuple[int, int, np.ndarray]] = []
     offset = 2
     for name, kind in columns:
+        if kind == "text":
+            value = texts.get(name)
+            records[f"_len_{name}"] = -1 if value is None else len(value)
+            if value:
+                records[name] = value
+            offset += 4 + (len(value) if value else 0)
+            continue
         series = frame.get_column(name)
         width = _WIDTH[kind]
         records[f"_len_{name}"] = width

@@ -17,6 +17,9 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 def load_all_tables() -> MetaData:
     """Import every domain's table module so ``metadata`` is complete, and return it."""
+    from iris_resources.anomalies import tables as _anomalies  # noqa: F401
+    from iris_resources.cross_market import tables as _cross_market  # noqa: F401
+    from iris_resources.indicators import tables as _indicators  # noqa: F401
     from iris_resources.market_data import tables as _market_data  # noqa: F401
 
     return metadata

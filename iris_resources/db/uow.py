@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine
 from iris_resources.db.persistence_log import log_event
 
 if TYPE_CHECKING:
+    from iris_resources.indicators.repository import IndicatorRepository
     from iris_resources.market_data.repository import (
         CandleAggregateRepository,
         CandleRepository,
@@ -116,3 +117,9 @@ class UnitOfWork:
         from iris_resources.market_data.repository import CandleAggregateRepository
 
         return CandleAggregateRepository(self.connection)
+
+    @cached_property
+    def indicators(self) -> IndicatorRepository:
+        from iris_resources.indicators.repository import IndicatorRepository
+
+        return IndicatorRepository(self.connection)

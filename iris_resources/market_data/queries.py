@@ -66,6 +66,15 @@ class MarketDataQueries:
             schema={"symbol": pl.String, "coin_id": pl.Int32, "timeframe": pl.Int16},
         )
 
+    def coins_info_frame(self) -> pl.DataFrame:
+        """coin_id, symbol, name, sector of every coin (joins in projections)."""
+        listed = self.list_coins(enabled_only=False)
+        return pl.DataFrame(
+            {"coin_id": [c.id for c in listed], "symbol": [c.symbol for c in listed],
+             "name": [c.name for c in listed], "sector": [c.sector_code for c in listed]},
+            schema={"coin_id": pl.Int32, "symbol": pl.String, "name": pl.String, "sector": pl.String},
+        )
+
     def candles_frame(
         self,
         coin_ids: Sequence[int],
@@ -106,6 +115,42 @@ class MarketDataQueries:
         log_query("market_data", "candles_frame", count=frame.height, timeframe=timeframe, bulk=True)
         return frame
 
+    def closed_candles(self, coins: pl.DataFrame, timeframe: int, start: datetime, end: datetime) -> pl.DataFrame:
+        """Closed candles at ``timeframe`` for ``coins`` (coin_id, timeframe = base): stored base rows
+        for coins whose base is ``timeframe``, closed aggregates for coins whose base is finer."""
+        frames = [self.candles_frame(ids, timeframe, start, end) for _, ids in self._series_tables(coins, timeframe)]
+        if not frames:
+            return _empty_frame()
+        return pl.concat(frames).sort("coin_id", "timestamp")
+
+    def obv_through(self, coins: pl.DataFrame, timeframe: int, through: datetime) -> dict[int, float]:
+        """On-balance volume of each coin's closed ``timeframe`` series up to and including ``through``.
+
+        TA-Lib's definition over the full history (first bar = its volume, then ± volume by the sign
+        of the close change); lets a windowed computation continue the full-history OBV exactly.
+        """
+        result: dict[int, float] = {}
+        for table, ids in self._series_tables(coins, timeframe):
+            partial = " AND NOT is_partial" if table == "candle_aggregates" else ""
+            rows = self._connection.execute(text(
+                "SELECT coin_id, sum(CASE WHEN prev IS NULL THEN volume ELSE sign(close - prev) * volume END) "
+                "FROM (SELECT coin_id, close, COALESCE(volume, 0) AS volume, "
+                "lag(close) OVER (PARTITION BY coin_id ORDER BY timestamp) AS prev "
+                f"FROM {table} WHERE coin_id = ANY(:ids) AND timeframe = :tf AND timestamp <= :through{partial}) s "
+                "GROUP BY coin_id"
+            ), {"ids": ids, "tf": timeframe, "through": through}).all()
+            result.update({int(coin_id): float(obv) for coin_id, obv in rows})
+        log_query("market_data", "obv_through", count=len(result), timeframe=timeframe)
+        return result
+
+    @staticmethod
+    def _series_tables(coins: pl.DataFrame, timeframe: int) -> list[tuple[str, list[int]]]:
+        base_ids = coins.filter(pl.col("timeframe") == timeframe).get_column("coin_id").to_list()
+        finer_ids = coins.filter(
+            (pl.col("timeframe") < timeframe) & (timeframe % pl.col("timeframe").cast(pl.Int64) == 0)
+        ).get_column("coin_id").to_list() if timeframe in (60, 240, 1440) else []
+        return [(table, ids) for table, ids in (("candles", base_ids), ("candle_aggregates", finer_ids)) if ids]
+
     def history(self, coin_id: int, timeframe: int, start: datetime, end: datetime) -> tuple[CandleRead, ...]:
         """Candles of one coin as read models (API-sized windows)."""
         frame = self.candles_frame([coin_id], timeframe, start, end, include_partial=True)
@@ -131,6 +176,12 @@ class MarketDataQueries:
             [(r[0], r[1]) for r in rows], schema={"coin_id": pl.Int32, "timestamp": pl.Datetime("us", "UTC")},
             orient="row",
         )
+
+    def latest_candle_timestamp(self, timeframe: int) -> datetime | None:
+        """The newest stored base candle at ``timeframe`` (freshness checks)."""
+        value: datetime | None = self._connection.execute(
+            select(func.max(candles.c.timestamp)).where(candles.c.timeframe == timeframe)).scalar_one()
+        return value
 
     def coverage(self, coin_ids: Sequence[int], start: datetime, end: datetime) -> CandleCoverage:
         """Rows, distinct coins and time range of base candles in a window."""

@@ -11,9 +11,9 @@ from polars.testing import assert_frame_equal
 from sqlalchemy import Engine, text
 
 from iris_assets.definitions import defs
-from iris_assets.market_data.aggregates import candle_aggregates
-from iris_assets.market_data.candles import candles
-from iris_assets.market_data.universe import coins
+from iris_assets.market_data.assets.aggregates import candle_aggregates
+from iris_assets.market_data.assets.candles import candles
+from iris_assets.market_data.assets.universe import coins
 from iris_resources.db.resources import TransactionResource
 from iris_resources.market_data.queries import MarketDataQueries
 from iris_resources.sources.resource import CandleSourceResource

@@ -51,3 +51,12 @@ def test_decoding_a_stream_with_nulls_asks_for_coalesce() -> None:
     stream = b"".join(iter_copy_chunks(frame, COLUMNS))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="COALESCE"):
         decode(stream, COLUMNS)  # type: ignore[arg-type]
+
+
+def test_text_columns_are_grouped_and_written_with_their_bytes_or_null() -> None:
+    frame = pl.DataFrame({"id": pl.Series([1, 2, 3], dtype=pl.Int32), "label": ["bull", None, "bull"]})
+    body = encode_rows(frame, [("id", "int4"), ("label", "text")])  # type: ignore[list-item]
+    bull = struct.pack(">hii", 2, 4, 1) + struct.pack(">i", 4) + b"bull"
+    assert body.count(b"bull") == 2
+    assert body.startswith(bull)  # rows of one label are laid out together
+    assert body.endswith(struct.pack(">hii", 2, 4, 2) + struct.pack(">i", -1))

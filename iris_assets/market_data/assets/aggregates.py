@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from iris_assets.market_data.config import MarketScope
+from iris_assets.config import MarketScope
 from iris_assets.market_data.resample import resample
 from iris_assets.partitions import (
     day_chunks,

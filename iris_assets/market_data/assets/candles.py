@@ -7,8 +7,8 @@ from datetime import datetime
 import dagster as dg
 import polars as pl
 
-from iris_assets.market_data.checks_logic import candle_check_results
-from iris_assets.market_data.config import MarketScope
+from iris_assets.config import MarketScope
+from iris_assets.market_data.assets.checks import candle_check_results
 from iris_assets.market_data.gaps import detect_gaps
 from iris_assets.partitions import (
     day_chunks,

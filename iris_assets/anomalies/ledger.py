@@ -1,0 +1,212 @@
+"""Applies lifecycle decisions to rows and records the events: the mutable heart of every scan.
+
+Keys are ``(symbol, timeframe, anomaly_type)``; each holds at most one open anomaly. The ledger
+may be fed key by key (the history scan walks each detector through time) or bar by bar; ``result``
+puts rows and events in chronological order either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from iris_assets.anomalies.constants import (
+    CROSS_ASSET_SYNCHRONOUS_MOVE,
+    FAST_PATH_TYPES,
+    MARKET_STRUCTURE_TYPES,
+    STATUS_RESOLVED,
+)
+from iris_assets.anomalies.lifecycle import Action, LifecycleDecision, LifecyclePolicy, OpenAnomaly, Reason, Scored
+from iris_assets.anomalies.rows import (
+    AnomalyRow,
+    Detection,
+    EventKind,
+    LifecycleEvent,
+    ScanResult,
+    build_payload,
+    create_row,
+)
+
+Key = tuple[str, int, str]
+_ALL_TYPES = (*FAST_PATH_TYPES, CROSS_ASSET_SYNCHRONOUS_MOVE, *MARKET_STRUCTURE_TYPES)
+_TYPE_RANK = {name: rank for rank, name in enumerate(_ALL_TYPES)}
+
+
+@dataclass(slots=True)
+class _Slot:
+    state: OpenAnomaly
+    row_index: int | None
+    severity: str | None
+    score: float | None
+
+
+class AnomalyLedger:
+    """Open anomalies per key plus everything written so far."""
+
+    def __init__(self, policy: LifecyclePolicy, open_anomalies: Iterable[OpenAnomaly] = ()) -> None:
+        self._policy = policy
+        self._open: dict[Key, _Slot] = {}
+        for anomaly in open_anomalies:
+            key = (anomaly.symbol, anomaly.timeframe, anomaly.anomaly_type)
+            self._open[key] = _Slot(anomaly, None, None, None)
+        self._rows: list[AnomalyRow] = []
+        self._row_changes: dict[int, dict[str, Any]] = {}  # merged into the rows once, in ``result``
+        self._events: list[dict[str, Any]] = []  # LifecycleEvent fields; built once row order is final
+
+    def is_open(self, key: Key) -> bool:
+        """Whether ``key`` has an open anomaly."""
+        return key in self._open
+
+    def observe(
+        self,
+        key: Key,
+        timestamp: datetime,
+        market_regime: str | None,
+        scored: Scored | None,
+        detection: Callable[[], Detection] | None,
+    ) -> None:
+        """Run the lifecycle for ``key`` at ``timestamp`` and apply its decisions.
+
+        ``detection`` builds the full scored finding lazily: only creates, refreshes and transitions
+        with a finding need texts and payloads.
+        """
+        slot = self._open.get(key)
+        state = slot.state if slot else None
+        for decision in self._policy.advance(key[2], state, scored, timestamp, market_regime):
+            self._apply(key, decision, timestamp, detection if scored is not None else None)
+
+    def _apply(
+        self, key: Key, decision: LifecycleDecision, at: datetime, detection: Callable[[], Detection] | None
+    ) -> None:
+        if decision.action in (Action.SKIP, Action.KEEP):
+            return
+        if decision.action is Action.CREATE:
+            if decision.supersedes is not None:
+                superseded = LifecycleDecision(
+                    Action.TRANSITION, STATUS_RESOLVED, Reason.SUPERSEDED, resolved_at=at, anomaly=decision.supersedes
+                )
+                self._transition(key, superseded, at, None)
+            assert detection is not None, "a create always has a finding"
+            self._create(key, decision, detection())
+        elif decision.action is Action.REFRESH:
+            assert detection is not None, "a refresh always has a finding"
+            self._refresh(key, detection(), at)
+        else:
+            # An expiry is about the stored anomaly's age, not this bar's finding: it writes no finding.
+            fresh = detection is not None and decision.reason is not Reason.EXPIRED
+            self._transition(key, decision, at, detection() if fresh and detection is not None else None)
+
+    def _create(self, key: Key, decision: LifecycleDecision, detection: Detection) -> None:
+        row = create_row(detection, decision.cooldown_until, decision.status or "new")
+        self._rows.append(row)
+        index = len(self._rows) - 1
+        self._open[key] = _Slot(row.as_open(), index, row.severity, row.score)
+        self._record(EventKind.CREATED, key, row.detected_at, row.status, None, None, index, row.record())
+
+    def _refresh(self, key: Key, detection: Detection, at: datetime) -> None:
+        slot = self._open[key]
+        scored = detection.scored
+        changes: dict[str, Any] = {
+            "score": scored.score,
+            "confidence": scored.confidence,
+            "summary": scored.finding.summary,
+            "payload_json": build_payload(detection),
+            "last_confirmed_at": at,
+            "updated_at": at,
+        }
+        slot.state = replace(slot.state, last_confirmed_at=at)
+        slot.score = scored.score
+        self._update_row(slot, changes)
+        self._record(
+            EventKind.REFRESHED, key, at, slot.state.status, slot.state.status, None, slot.row_index, changes, slot
+        )
+
+    def _transition(self, key: Key, decision: LifecycleDecision, at: datetime, detection: Detection | None) -> None:
+        slot = self._open[key]
+        previous = slot.state.status
+        status = decision.status or previous
+        changes: dict[str, Any] = {"status": status, "updated_at": at}
+        if decision.resolved_at is not None:
+            changes["resolved_at"] = decision.resolved_at
+        if detection is not None:
+            # As the reference: a transition driven by a weak finding also stores that finding.
+            scored = detection.scored
+            changes.update(
+                score=scored.score,
+                confidence=scored.confidence,
+                summary=scored.finding.summary,
+                payload_json=build_payload(detection),
+            )
+            slot.score = scored.score
+        self._update_row(slot, changes)
+        reason = decision.reason.value if decision.reason else None
+        self._record(EventKind.TRANSITIONED, key, at, status, previous, reason, slot.row_index, changes, slot)
+        if status == STATUS_RESOLVED:
+            del self._open[key]
+        else:
+            slot.state = replace(slot.state, status=status)
+
+    def _update_row(self, slot: _Slot, changes: dict[str, Any]) -> None:
+        if slot.row_index is None:
+            return
+        pending = self._row_changes.setdefault(slot.row_index, {})
+        pending.update({("payload" if name == "payload_json" else name): value for name, value in changes.items()})
+
+    def _record(
+        self,
+        kind: EventKind,
+        key: Key,
+        at: datetime,
+        status: str,
+        previous: str | None,
+        reason: str | None,
+        row_index: int | None,
+        changes: dict[str, Any],
+        slot: _Slot | None = None,
+    ) -> None:
+        current = slot or self._open[key]
+        self._events.append(
+            {
+                "kind": kind,
+                "at": at,
+                "symbol": key[0],
+                "timeframe": key[1],
+                "anomaly_type": key[2],
+                "status": status,
+                "previous_status": previous,
+                "reason": reason,
+                "row_index": row_index,
+                "anomaly_id": current.state.anomaly_id,
+                "severity": current.severity,
+                "score": current.score,
+                "changes": changes,
+            }
+        )
+
+    def result(self, skipped: Iterable[tuple[datetime, str]] = (), evaluations: int = 0) -> ScanResult:
+        """Rows and events in time order (then detector order), with event row indices remapped."""
+        changes = self._row_changes
+        rows = [replace(row, **changes[i]) if i in changes else row for i, row in enumerate(self._rows)]
+        order = sorted(range(len(rows)), key=lambda i: (rows[i].detected_at, _rank(rows[i]), i))
+        new_index = {old: new for new, old in enumerate(order)}
+        ranked = sorted(
+            enumerate(self._events),
+            key=lambda item: (item[1]["at"], _TYPE_RANK.get(item[1]["anomaly_type"], 99), item[0]),
+        )
+        events = []
+        for _, fields in ranked:
+            index = fields["row_index"]
+            events.append(LifecycleEvent(**{**fields, "row_index": None if index is None else new_index[index]}))
+        return ScanResult(
+            rows=tuple(rows[i] for i in order),
+            events=tuple(events),
+            open_after=tuple(slot.state for slot in self._open.values()),
+            skipped=tuple(skipped),
+            evaluations=evaluations,
+        )
+
+
+def _rank(row: AnomalyRow) -> int:
+    return _TYPE_RANK.get(row.anomaly_type, 99)

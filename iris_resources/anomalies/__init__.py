@@ -1,0 +1,1 @@
+"""Anomalies domain: detected market anomalies, their lifecycle ledger, venue snapshots."""

@@ -1,0 +1,1 @@
+"""Cross-market domain: relations, leaders, sector rotations."""

@@ -1,0 +1,1 @@
+"""Indicators domain: per-bar indicator values, coin metrics, classic signals, regimes, projections."""

@@ -1,0 +1,148 @@
+"""Read side of the indicators domain: Polars frames for engines, frozen read models for the API."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import polars as pl
+from sqlalchemy import Connection, Select, func, select
+
+from iris_resources.db.persistence_log import log_query
+from iris_resources.indicators.tables import coin_metrics, indicators, regime_changes, signals
+
+
+def read_frame(connection: Connection, statement: Select, schema_overrides: dict[str, pl.DataType] | None = None
+               ) -> pl.DataFrame:
+    """Run a Core select and return its rows as a Polars frame (one statement)."""
+    result = connection.execute(statement)
+    columns = list(result.keys())
+    rows = result.all()
+    frame = pl.DataFrame([tuple(r) for r in rows], schema=columns, orient="row", infer_schema_length=None)
+    if schema_overrides:
+        frame = frame.cast({k: v for k, v in schema_overrides.items() if k in frame.columns})
+    return frame
+
+
+class IndicatorQueries:
+    """Queries over indicator rows, coin metrics, signals and regime changes."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def indicator_frame(self, coin_ids: Sequence[int], timeframe: int, start: datetime, end: datetime,
+                        columns: Sequence[str] | None = None) -> pl.DataFrame:
+        """Indicator rows of ``coin_ids`` at ``timeframe`` in ``[start, end)``, sorted by coin and time."""
+        selected = [indicators.c[c] for c in (columns or indicators.c.keys())]
+        statement = (
+            select(*selected)
+            .where(indicators.c.coin_id.in_(list(coin_ids)), indicators.c.timeframe == timeframe,
+                   indicators.c.timestamp >= start, indicators.c.timestamp < end)
+            .order_by(indicators.c.coin_id, indicators.c.timestamp)
+        )
+        frame = read_frame(self._connection, statement, {"timestamp": pl.Datetime("us", "UTC")})
+        log_query("indicators", "indicator_frame", count=frame.height, timeframe=timeframe)
+        return frame
+
+    def latest_indicator_rows(self, coin_ids: Sequence[int]) -> pl.DataFrame:
+        """The newest indicator row per coin and timeframe (one statement)."""
+        statement = (
+            select(indicators)
+            .where(indicators.c.coin_id.in_(list(coin_ids)))
+            .distinct(indicators.c.coin_id, indicators.c.timeframe)
+            .order_by(indicators.c.coin_id, indicators.c.timeframe, indicators.c.timestamp.desc())
+        )
+        frame = read_frame(self._connection, statement, {"timestamp": pl.Datetime("us", "UTC")})
+        log_query("indicators", "latest_indicator_rows", count=frame.height)
+        return frame
+
+    def regimes_before(self, coin_ids: Sequence[int], timeframe: int, before: datetime) -> pl.DataFrame:
+        """Each coin's regime on its last bar before ``before`` (coin_id, market_regime)."""
+        statement = (
+            select(indicators.c.coin_id, indicators.c.market_regime)
+            .where(indicators.c.coin_id.in_(list(coin_ids)), indicators.c.timeframe == timeframe,
+                   indicators.c.timestamp < before)
+            .distinct(indicators.c.coin_id)
+            .order_by(indicators.c.coin_id, indicators.c.timestamp.desc())
+        )
+        return read_frame(self._connection, statement)
+
+    def latest_timestamp(self, timeframe: int) -> datetime | None:
+        """The newest indicator bar at ``timeframe`` (freshness)."""
+        value: datetime | None = self._connection.execute(
+            select(func.max(indicators.c.timestamp)).where(indicators.c.timeframe == timeframe)).scalar_one()
+        return value
+
+    def value_violations(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Rows with impossible values in the window: RSI outside [0, 100], negative ATR."""
+        window = (indicators.c.timestamp >= start, indicators.c.timestamp < end)
+        rsi = self._connection.execute(select(func.count()).where(
+            *window, (indicators.c.rsi_14 < 0) | (indicators.c.rsi_14 > 100))).scalar_one()
+        atr = self._connection.execute(select(func.count()).where(*window, indicators.c.atr_14 < 0)).scalar_one()
+        return {"rsi_out_of_range": int(rsi), "negative_atr": int(atr)}
+
+    def null_ratios(self, start: datetime, end: datetime) -> pl.DataFrame:
+        """Per timeframe: rows, and the share of rows whose RSI / ATR / SMA200 is still null (warm-up)."""
+        statement = (
+            select(
+                indicators.c.timeframe, func.count().label("rows"),
+                (func.count() - func.count(indicators.c.rsi_14)).label("rsi_null"),
+                (func.count() - func.count(indicators.c.atr_14)).label("atr_null"),
+                (func.count() - func.count(indicators.c.sma_200)).label("sma_200_null"),
+            )
+            .where(indicators.c.timestamp >= start, indicators.c.timestamp < end)
+            .group_by(indicators.c.timeframe)
+            .order_by(indicators.c.timeframe)
+        )
+        return read_frame(self._connection, statement)
+
+    def metrics_frame(self) -> pl.DataFrame:
+        """Every coin_metrics row."""
+        return read_frame(self._connection, select(coin_metrics).order_by(coin_metrics.c.coin_id,
+                                                                        coin_metrics.c.timeframe))
+
+    def recent_regime_changes(self, limit: int) -> pl.DataFrame:
+        """Newest regime changes, one per (coin, timeframe, regime)."""
+        statement = (
+            select(regime_changes)
+            .distinct(regime_changes.c.coin_id, regime_changes.c.timeframe, regime_changes.c.regime)
+            .order_by(regime_changes.c.coin_id, regime_changes.c.timeframe, regime_changes.c.regime,
+                      regime_changes.c.timestamp.desc())
+        ).subquery()
+        frame = read_frame(self._connection, select(statement).order_by(
+            statement.c.timestamp.desc()).limit(limit))
+        log_query("indicators", "recent_regime_changes", count=frame.height)
+        return frame
+
+    def pattern_signal_scores(self, coin_ids: Sequence[int], timeframe: int, start: datetime, end: datetime
+                              ) -> pl.DataFrame:
+        """Per candle: pattern signals (density) and the summed cluster priority (reference 3.13)."""
+        is_cluster = signals.c.signal_type.like("pattern_cluster_%")
+        is_pattern = signals.c.signal_type.like("pattern_%") & ~is_cluster & ~signals.c.signal_type.like(
+            "pattern_hierarchy_%")
+        cluster_value = func.coalesce(func.nullif(signals.c.priority_score, 0), signals.c.confidence)
+        statement = (
+            select(
+                signals.c.coin_id, signals.c.candle_timestamp.label("timestamp"),
+                func.count().filter(is_pattern).label("pattern_density"),
+                func.coalesce(func.sum(cluster_value).filter(is_cluster), 0.0).label("cluster_score"),
+            )
+            .where(signals.c.coin_id.in_(list(coin_ids)), signals.c.timeframe == timeframe,
+                   signals.c.candle_timestamp >= start, signals.c.candle_timestamp < end,
+                   signals.c.signal_type.like("pattern_%"))
+            .group_by(signals.c.coin_id, signals.c.candle_timestamp)
+        )
+        frame = read_frame(self._connection, statement)
+        if frame.is_empty():
+            return pl.DataFrame(schema={"coin_id": pl.Int32, "timestamp": pl.Datetime("us", "UTC"),
+                                        "pattern_density": pl.Int64, "cluster_score": pl.Float64})
+        return frame.cast({"coin_id": pl.Int32, "timestamp": pl.Datetime("us", "UTC")})
+
+    def signal_counts(self, start: datetime, end: datetime, source: str) -> dict[str, int]:
+        """Signals of ``source`` per type in the window."""
+        statement = (
+            select(signals.c.signal_type, func.count())
+            .where(signals.c.source == source, signals.c.candle_timestamp >= start, signals.c.candle_timestamp < end)
+            .group_by(signals.c.signal_type)
+        )
+        return {name: int(count) for name, count in self._connection.execute(statement)}
