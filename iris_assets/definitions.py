@@ -12,6 +12,7 @@ from iris_assets.market_data.assets.aggregates import candle_aggregates
 from iris_assets.market_data.assets.candles import candles
 from iris_assets.market_data.assets.universe import coins
 from iris_assets.resources import build_resources
+from iris_assets.runtime.outbox_sensor import outbox_relay_sensor
 
 ALL_ASSETS = [
     coins, candles, candle_aggregates,
@@ -21,6 +22,7 @@ ALL_ASSETS = [
 # SQL-bound work: the in-process executor avoids a process spawn per step (4.6 s vs 30 s measured).
 defs = dg.Definitions(
     assets=ALL_ASSETS,
+    sensors=[outbox_relay_sensor],
     resources=build_resources(),
     executor=dg.in_process_executor,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from iris_resources.db.resources import DatabaseResource, TransactionResource
+from iris_resources.events.resources import EventsResource
 from iris_resources.market_data.timeframes import parse_timeframe
 from iris_resources.settings import IrisSettings, get_settings
 from iris_resources.sources.resource import CandleSourceResource
@@ -14,9 +15,14 @@ def build_resources(settings: IrisSettings | None = None, database_url: str | No
     """Resources keyed by the parameter names assets use."""
     settings = settings or get_settings()
     database = DatabaseResource(url=database_url, pool_size=settings.db_pool_size)
+    events = EventsResource(
+        redis_url=settings.redis_url.get_secret_value() if settings.redis_url else None,
+        stream=settings.event_stream, maxlen=settings.event_stream_maxlen,
+    )
     return {
         "database": database,
-        "transaction": TransactionResource(database=database),
+        "events": events,
+        "transaction": TransactionResource(database=database, events=events),
         "candle_source": CandleSourceResource(
             spec=settings.source,
             seed=settings.synthetic_seed,

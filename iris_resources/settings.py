@@ -28,6 +28,7 @@ class IrisSettings(BaseSettings):
     db_pool_size: int = 5
     db_statement_timeout_ms: int = 120_000
     event_stream: str = "iris_events"
+    event_stream_maxlen: int = 100_000
     partitions_start: str = Field(default="2013-01-01", description="First daily partition (UTC).")
     source: str = Field(default="synthetic", description="synthetic | file:PATH | exchange:ID")
     synthetic_seed: int = 7

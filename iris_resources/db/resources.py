@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine
 
 from iris_resources.db.engine import create_db_engine
 from iris_resources.db.uow import UnitOfWork
+from iris_resources.events.resources import EventsResource
 
 
 class DatabaseResource(dg.ConfigurableResource):
@@ -68,10 +69,18 @@ class DatabaseResource(dg.ConfigurableResource):
 
 
 class TransactionResource(dg.ConfigurableResource):
-    """Units of work over the application database; only their holders commit."""
+    """Units of work over the application database; only their holders commit.
+
+    With ``events`` set, events appended to the outbox are relayed to Redis right after each
+    commit (best effort; the outbox sweep sensor delivers whatever that misses).
+    """
 
     database: DatabaseResource
+    events: EventsResource | None = None
 
     def begin(self) -> UnitOfWork:
         """A new unit of work; use as ``with transaction.begin() as uow:``."""
-        return UnitOfWork(self.database.engine)
+        engine = self.database.engine
+        events = self.events
+        publisher = (lambda: events.relay(engine)) if events is not None else None
+        return UnitOfWork(engine, publisher=publisher)

@@ -19,6 +19,7 @@ def load_all_tables() -> MetaData:
     """Import every domain's table module so ``metadata`` is complete, and return it."""
     from iris_resources.anomalies import tables as _anomalies  # noqa: F401
     from iris_resources.cross_market import tables as _cross_market  # noqa: F401
+    from iris_resources.events import tables as _events  # noqa: F401
     from iris_resources.indicators import tables as _indicators  # noqa: F401
     from iris_resources.market_data import tables as _market_data  # noqa: F401
 

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine
 from iris_resources.db.persistence_log import log_event
 
 if TYPE_CHECKING:
+    from iris_resources.events.outbox import EventOutbox
     from iris_resources.indicators.repository import IndicatorRepository
     from iris_resources.market_data.repository import (
         CandleAggregateRepository,
@@ -34,8 +35,10 @@ AfterCommitHook = Callable[[], object]
 class UnitOfWork:
     """A transaction on one connection, with repositories bound to it."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, publisher: Callable[[], object] | None = None) -> None:
         self._engine = engine
+        # Relays committed outbox rows to Redis; failures leave them for the next sweep.
+        self._publisher = publisher
         self._connection: Connection | None = None
         self._hooks: list[AfterCommitHook] = []
         self.uow_id = uuid.uuid4().hex[:8]
@@ -84,11 +87,24 @@ class UnitOfWork:
         hooks, self._hooks = self._hooks, []
         for hook in hooks:
             hook()
+        if "events" in self.__dict__ and self.events.appended:
+            self.events.appended.clear()
+            self._publish()
+
+    def _publish(self) -> None:
+        if self._publisher is None:
+            return
+        try:
+            self._publisher()
+        except Exception as exc:  # the data is committed; the outbox keeps the events for the next sweep
+            log_event("uow.publish_deferred", level=logging.WARNING, uow_id=self.uow_id, error=type(exc).__name__)
 
     def rollback(self) -> None:
         """Discard the work (and hooks) since the last commit; the unit of work stays usable."""
         self.connection.rollback()
         self._hooks = []
+        if "events" in self.__dict__:
+            self.events.appended.clear()
         log_event("uow.rollback", uow_id=self.uow_id)
 
     def flush(self) -> None:
@@ -123,3 +139,9 @@ class UnitOfWork:
         from iris_resources.indicators.repository import IndicatorRepository
 
         return IndicatorRepository(self.connection)
+
+    @cached_property
+    def events(self) -> EventOutbox:
+        from iris_resources.events.outbox import EventOutbox
+
+        return EventOutbox(self.connection)

@@ -156,6 +156,18 @@ class MarketDataQueries:
         frame = self.candles_frame([coin_id], timeframe, start, end, include_partial=True)
         return tuple(CandleRead(**row) for row in frame.drop("coin_id", "timeframe").iter_rows(named=True))
 
+    def latest_per_coin(self, coin_ids: Sequence[int]) -> dict[int, datetime]:
+        """Each coin's newest stored base candle (one index-backed lookup per coin)."""
+        rows = self._connection.execute(
+            text(
+                "SELECT c.coin_id, last.timestamp FROM unnest(CAST(:ids AS int[])) AS c(coin_id) "
+                "CROSS JOIN LATERAL (SELECT timestamp FROM candles WHERE coin_id = c.coin_id "
+                "ORDER BY timestamp DESC LIMIT 1) AS last"
+            ),
+            {"ids": list(coin_ids)},
+        ).all()
+        return {int(coin_id): ts for coin_id, ts in rows}
+
     def last_bars_before(self, coins: pl.DataFrame, before: datetime) -> pl.DataFrame:
         """Each coin's newest stored base bar strictly before ``before`` (coin_id, timestamp).
 

@@ -10,6 +10,7 @@ from iris_assets.config import MarketScope
 from iris_assets.indicators.assets.checks import indicator_check_results
 from iris_assets.indicators.classic_signals import detect_classic_signals
 from iris_assets.indicators.engine import compute_indicators
+from iris_assets.indicators.events import indicator_events
 from iris_assets.indicators.features import add_bar_features
 from iris_assets.indicators.regimes import regime_change_rows
 from iris_assets.indicators.seeding import seed_blocks
@@ -105,6 +106,9 @@ def indicators(
                 changes += uow.indicators.replace_regime_changes(*window, regime_rows)
                 signals = _signals(computed, block.keep_start)
                 uow.indicators.replace_signals("indicator", *window, signals)
+                if block.stop == end:  # announce only the newest bars of the run
+                    for event_type, events in indicator_events(kept, signals, regime_rows, timeframe).items():
+                        uow.events.extend(event_type, events)
                 uow.commit()
             rows[f"rows_{timeframe}m"] = rows.get(f"rows_{timeframe}m", 0) + kept.height
             for (name,), group in signals.group_by("signal_type"):

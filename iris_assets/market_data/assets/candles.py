@@ -2,7 +2,8 @@
 
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -47,6 +48,24 @@ def _rejects_by_day(rejects: pl.DataFrame, start: datetime, end: datetime) -> di
     return {day: tagged.filter(pl.col("_day") == day).drop("_day") for day, _ in days(start, end)}
 
 
+def candle_closed_events(accepted: pl.DataFrame, before: dict[int, datetime], source: str) -> list[dict[str, Any]]:
+    """One ``candle_closed`` per coin whose newest candle moved forward (reference 2.5 event rule).
+
+    ``timestamp`` is the newest candle's open time; re-loading older candles emits nothing.
+    """
+    if accepted.is_empty():
+        return []
+    newest = accepted.group_by("coin_id").agg(pl.col("timestamp").max(), pl.len().alias("count"),
+                                              pl.col("timeframe").first())
+    return [
+        {"coin_id": row["coin_id"], "timeframe": row["timeframe"], "timestamp": row["timestamp"],
+         "payload": {"created_count": row["count"], "source": source,
+                     "close_time": (row["timestamp"] + timedelta(minutes=row["timeframe"])).isoformat()}}
+        for row in newest.iter_rows(named=True)
+        if row["coin_id"] not in before or row["timestamp"] > before[row["coin_id"]]
+    ]
+
+
 def _load_window(transaction: TransactionResource, source: CandleSource, coins: pl.DataFrame,
                  start: datetime, end: datetime, symbols: list[str]) -> dict[str, int]:
     """Fetch, validate and store whole days ``[start, end)`` in one transaction; returns counters."""
@@ -55,8 +74,10 @@ def _load_window(transaction: TransactionResource, source: CandleSource, coins: 
     rejects = pl.concat([batch.rejects, checked.rejects], how="vertical_relaxed")
     coin_ids = coins.get_column("coin_id").to_list()
     with transaction.begin() as uow:
-        written = uow.candles.upsert_candles(checked.accepted)
         queries = MarketDataQueries(uow.connection)
+        before = queries.latest_per_coin(coin_ids)
+        written = uow.candles.upsert_candles(checked.accepted)
+        uow.events.extend("candle_closed", candle_closed_events(checked.accepted, before, source.name))
         previous = queries.last_bars_before(coins.select("coin_id", "timeframe"), start)
         gaps = detect_gaps(queries.candles_frame(coin_ids, None, start, end), previous)
         uow.candles.replace_gaps(coin_ids, start, end, gaps)

@@ -41,7 +41,9 @@ def from_returns(start_price: float, returns: Sequence[float], *, wick: float = 
     return from_closes(closes, wick=wick)
 
 
-def with_candle(candles: CandleSeries, open_: float, high: float, low: float, close: float, volume: float) -> CandleSeries:
+def with_candle(
+    candles: CandleSeries, open_: float, high: float, low: float, close: float, volume: float
+) -> CandleSeries:
     """``candles`` plus one more candle 15 minutes after the last."""
     times = np.append(candles.timestamps, candles.timestamps[-1] + np.timedelta64(15, "m"))
     return CandleSeries(
@@ -76,6 +78,17 @@ def quiet_walk(seed: int, count: int, *, price: float = 100.0, volatility: float
     low = np.minimum(open_, close) * (1 - np.abs(rng.normal(0.0, volatility / 3, count)))
     volume = 1000.0 * np.exp(rng.normal(0.0, 0.15, count))
     return CandleSeries(stamps(count), open_, high, low, close, volume)
+
+
+def calm_series(count: int, *, period: int = 10, start: datetime = T0) -> CandleSeries:
+    """A deterministic, gently oscillating series: every detector scores far below its entry threshold."""
+    index = np.arange(count)
+    close = 100.0 * np.exp(np.cumsum(0.002 * np.sin(2 * np.pi * index / period)))
+    open_ = np.concatenate((close[:1], close[:-1]))
+    volume = 1000.0 + 50.0 * np.sin(2 * np.pi * index / 7)
+    return CandleSeries(
+        stamps(count, start), open_, np.maximum(open_, close) * 1.001, np.minimum(open_, close) * 0.999, close, volume
+    )
 
 
 def coin(candles: CandleSeries, symbol: str = "RNDR", **extra: object) -> CoinHistory:

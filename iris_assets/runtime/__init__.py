@@ -1,0 +1,1 @@
+"""Runtime plumbing of the code location: the outbox relay sensor."""

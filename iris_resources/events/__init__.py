@@ -1,0 +1,1 @@
+"""Domain events: a transactional outbox, its relay to Redis Streams, and consumer-side dedup."""
