@@ -1,14 +1,56 @@
-"""FastAPI application factory."""
+"""FastAPI application factory: the composition root of the read API."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from iris_api.routes import health
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+
+from iris_api.database import verify_read_role
+from iris_api.errors import RequestIdMiddleware, install_error_handlers
+from iris_api.params import COMMON_ERRORS
+from iris_api.routes import anomalies, charts, coins, health, indicators, market
+from iris_api.runtime import build_runtime
+from iris_api.settings import ApiSettings
+
+API_PREFIX = "/api/v1"
+ROUTERS = (coins.router, indicators.router, market.router, anomalies.router, charts.router, health.router)
 
 
-def create_app() -> FastAPI:
-    """The read API with every router mounted under ``/api/v1``."""
-    app = FastAPI(title="IRIS read API", version="0.1.0")
-    app.include_router(health.router, prefix="/api/v1")
+def _operation_id(route: APIRoute) -> str:
+    """``<tag>_<function>``, e.g. ``market_read_market_radar`` (reference B.1)."""
+    return f"{route.tags[0]}_{route.name}" if route.tags else route.name
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    """The read API with one router per domain under ``/api/v1``.
+
+    Startup checks that connections can assume the read-only role and refuses to start otherwise
+    (unless ``IRIS_API_ALLOW_WRITE=true``); shutdown releases the pool and Redis.
+    """
+    runtime = build_runtime(settings or ApiSettings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(verify_read_role, runtime.engine, runtime.settings)
+        yield
+        runtime.close()
+
+    app = FastAPI(
+        title="IRIS read API",
+        version="1.0.0",
+        summary="Materialized market intelligence: coins, candles, metrics, signals, radar, flow, anomalies.",
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    api = APIRouter(prefix=API_PREFIX, responses=COMMON_ERRORS)
+    for router in ROUTERS:
+        api.include_router(router)
+    app.include_router(api)
     return app

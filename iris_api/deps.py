@@ -1,36 +1,58 @@
-"""Shared dependencies of the read API: settings, the database engine, Redis."""
+"""Dependencies of the routes, as ``Annotated`` aliases: settings, engine, Redis, body cache.
+
+They are ``async`` on purpose: FastAPI runs a sync dependency in the thread pool, one hop per
+dependency per request; these only read ``app.state``. Routes open connections with
+``read_connection`` inside their (threaded) body, so no pool wait ever blocks the event loop.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import redis
-from fastapi import Depends
-from sqlalchemy import Engine
+from fastapi import Depends, Request
+from sqlalchemy import Connection, Engine
 
-from iris_resources.db.engine import create_db_engine
-from iris_resources.services.runtime import resolve_urls
-from iris_resources.settings import get_settings
-
-
-@lru_cache(maxsize=1)
-def get_engine() -> Engine:
-    """The API's engine (one pool per process)."""
-    settings = get_settings()
-    return create_db_engine(
-        resolve_urls(settings).database_url,
-        pool_size=settings.db_pool_size,
-        statement_timeout_ms=5_000,
-        application_name="iris-api",
-    )
+from iris_api.cache import BodyCache
+from iris_api.runtime import ApiRuntime
+from iris_api.settings import ApiSettings
 
 
-@lru_cache(maxsize=1)
-def get_redis() -> redis.Redis:
+def _runtime(request: Request) -> ApiRuntime:
+    runtime: ApiRuntime = request.app.state.runtime
+    return runtime
+
+
+async def get_settings(request: Request) -> ApiSettings:
+    """The API's settings."""
+    return _runtime(request).settings
+
+
+async def get_engine(request: Request) -> Engine:
+    """The API's pool (read-only role, autocommit, statement timeout)."""
+    return _runtime(request).engine
+
+
+async def get_redis(request: Request) -> redis.Redis:
     """The API's Redis client."""
-    return redis.Redis.from_url(resolve_urls(get_settings()).redis_url, socket_timeout=1.0)
+    return _runtime(request).redis
 
 
+async def get_cache(request: Request) -> BodyCache:
+    """The cache of rendered hot bodies."""
+    return _runtime(request).cache
+
+
+SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 RedisDep = Annotated[redis.Redis, Depends(get_redis)]
+CacheDep = Annotated[BodyCache, Depends(get_cache)]
+
+
+@contextmanager
+def read_connection(engine: Engine) -> Iterator[Connection]:
+    """A pooled connection for query services; returned to the pool on exit (autocommit reads)."""
+    with engine.connect() as connection:
+        yield connection

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from iris_assets.anomalies.assets.anomalies import market_anomalies
 from iris_assets.indicators.assets.indicators import indicators
 from iris_assets.indicators.assets.metrics import coin_metrics
 from iris_assets.indicators.assets.projections import market_flow, market_radar
@@ -16,7 +17,7 @@ from iris_assets.runtime.outbox_sensor import outbox_relay_sensor
 
 ALL_ASSETS = [
     coins, candles, candle_aggregates,
-    indicators, feature_snapshots, coin_metrics, market_radar, market_flow,
+    indicators, feature_snapshots, market_anomalies, coin_metrics, market_radar, market_flow,
 ]
 
 # SQL-bound work: the in-process executor avoids a process spawn per step (4.6 s vs 30 s measured).

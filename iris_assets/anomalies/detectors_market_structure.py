@@ -46,6 +46,7 @@ def _current_return(context: DetectionContext) -> float:
 
 def detect_funding_open_interest(context: DetectionContext) -> Finding | None:
     """Funding, open interest and basis jumping together against their own rolling baseline."""
+    context = context.bounded()
     if not context.venues:
         return None
     rows = derivatives_rows(venue_grid(context.venues))
@@ -102,6 +103,7 @@ def detect_funding_open_interest(context: DetectionContext) -> Finding | None:
 
 def detect_cross_exchange_dislocation(context: DetectionContext) -> Finding | None:
     """Venues stop agreeing on the price: a wide, unusual and persistent cross-venue spread."""
+    context = context.bounded()
     if not context.venues:
         return None
     grid = venue_grid(context.venues)
@@ -151,6 +153,7 @@ def detect_cross_exchange_dislocation(context: DetectionContext) -> Finding | No
 
 def detect_liquidation_cascade(context: DetectionContext) -> Finding | None:
     """A burst of one-sided liquidations with falling open interest and an outsized price impulse."""
+    context = context.bounded()
     if not context.venues:
         return None
     rows = liquidation_rows(venue_grid(context.venues))

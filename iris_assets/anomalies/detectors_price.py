@@ -147,6 +147,7 @@ def failed_breakout_batch(prepared: PreparedSeries, ends: IntArray) -> DetectorB
 
 def _render_failed_breakout(batch: DetectorBatch, row: int, subject: Subject) -> tuple[str, Explainability]:
     def metric(name: str) -> float:
+        """This row's value of metric ``name``."""
         return float(batch.metrics[name][row])
 
     direction = batch.label("direction", row)

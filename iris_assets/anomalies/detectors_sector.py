@@ -25,6 +25,7 @@ def _scale(value: float, low: float, high: float) -> float:
 
 def detect_synchronous_move(context: DetectionContext) -> Finding | None:
     """Many sector peers printing abnormal returns on the same bar, in the same direction."""
+    context = context.bounded()
     if not context.sector_peers or len(context.candles) == 0:
         return None
     window = context.candles.take(max(0, len(context.candles) - WINDOW), len(context.candles))

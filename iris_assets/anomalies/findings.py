@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -45,22 +45,26 @@ class DetectionContext:
         return Subject(self.symbol, self.timeframe, self.sector, self.benchmark_symbol, bool(self.sector_peers))
 
     def bounded(self) -> DetectionContext:
-        """The same context with candles cut at ``timestamp`` (a guard against look-ahead)."""
-        if not len(self.candles) or self.candles.timestamps[-1] <= as_time(self.timestamp):
+        """The same context with every series cut at ``timestamp`` (the guard against look-ahead)."""
+        cut = as_time(self.timestamp)
+        series: list[CandleSeries | PriceSeries | VenueSeries] = [
+            self.candles,
+            *self.sector_peers.values(),
+            *self.related_peers.values(),
+            *self.venues.values(),
+        ]
+        if self.benchmark is not None:
+            series.append(self.benchmark)
+        if not any(item.timestamps.shape[0] and item.timestamps[-1] > cut for item in series):
             return self
-        return DetectionContext(
-            self.symbol,
-            self.timeframe,
-            self.timestamp,
-            self.candles.until(self.timestamp, len(self.candles)),
-            self.market_regime,
-            self.sector,
-            self.portfolio_relevant,
-            self.benchmark,
-            self.benchmark_symbol,
-            self.sector_peers,
-            self.related_peers,
-            self.venues,
+        benchmark = None if self.benchmark is None else self.benchmark.until(cut, len(self.benchmark.timestamps))
+        return replace(
+            self,
+            candles=self.candles.until(cut, len(self.candles)),
+            benchmark=benchmark,
+            sector_peers={name: peer.until(cut, len(peer.timestamps)) for name, peer in self.sector_peers.items()},
+            related_peers={name: peer.until(cut, len(peer.timestamps)) for name, peer in self.related_peers.items()},
+            venues={name: venue.until(cut, len(venue.timestamps)) for name, venue in self.venues.items()},
         )
 
 

@@ -48,8 +48,13 @@ class AnomalyLedger:
     def __init__(self, policy: LifecyclePolicy, open_anomalies: Iterable[OpenAnomaly] = ()) -> None:
         self._policy = policy
         self._open: dict[Key, _Slot] = {}
-        for anomaly in open_anomalies:
+        # Rows stored by the reference may hold several open anomalies per key: the newest one is
+        # continued (as the reference's "latest open" read), older ones are left to ``expire_stale``.
+        self._untouched: list[OpenAnomaly] = []
+        for anomaly in sorted(open_anomalies, key=lambda a: a.detected_at):
             key = (anomaly.symbol, anomaly.timeframe, anomaly.anomaly_type)
+            if key in self._open:
+                self._untouched.append(self._open[key].state)
             self._open[key] = _Slot(anomaly, None, None, None)
         self._rows: list[AnomalyRow] = []
         self._row_changes: dict[int, dict[str, Any]] = {}  # merged into the rows once, in ``result``
@@ -202,7 +207,7 @@ class AnomalyLedger:
         return ScanResult(
             rows=tuple(rows[i] for i in order),
             events=tuple(events),
-            open_after=tuple(slot.state for slot in self._open.values()),
+            open_after=(*self._untouched, *(slot.state for slot in self._open.values())),
             skipped=tuple(skipped),
             evaluations=evaluations,
         )

@@ -82,13 +82,19 @@ class Scored(Protocol):
     """The part of a scored finding the lifecycle reads."""
 
     @property
-    def score(self) -> float: ...
+    def score(self) -> float:
+        """Weighted score in [0, 1]."""
+        ...
 
     @property
-    def confirmation_hits(self) -> int: ...
+    def confirmation_hits(self) -> int:
+        """How much confirming evidence the detector saw."""
+        ...
 
     @property
-    def confirmation_target(self) -> int: ...
+    def confirmation_target(self) -> int:
+        """How much confirming evidence the detector requires."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,6 +98,7 @@ def _observe(
     scored = score_finding(finding) if finding is not None else None
 
     def detection() -> Detection:
+        """The full detection, built only if the lifecycle writes it."""
         assert scored is not None
         return Detection(
             scored=scored,

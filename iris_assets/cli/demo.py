@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from iris_assets.definitions import ALL_ASSETS
 from iris_assets.resources import build_resources
+from iris_resources.anomalies.tables import market_anomalies
 from iris_resources.db.engine import create_db_engine
 from iris_resources.indicators.tables import coin_metrics as coin_metrics_table
 from iris_resources.indicators.tables import feature_snapshots, indicators, regime_changes, signals
@@ -120,7 +121,7 @@ def table_counts(database_url: str) -> tuple[tuple[str, int], ...]:
             return tuple(
                 (table.name, connection.execute(select(func.count()).select_from(table)).scalar_one())
                 for table in (coins, candles, candle_aggregates, candle_gaps, candle_rejects, indicators,
-                              signals, regime_changes, feature_snapshots, coin_metrics_table)
+                              signals, regime_changes, feature_snapshots, coin_metrics_table, market_anomalies)
             )
     finally:
         engine.dispose()

@@ -90,7 +90,7 @@ def _regime() -> tuple[pl.Expr, pl.Expr]:
     prev_atr = atr.shift(1).over("coin_id")
     prev_bbw = bbw.shift(1).over("coin_id")
     atr_ratio = atr / price
-    d7 = pl.col("price_change_7d_pct")
+    d7 = pl.col("price_change_7d_pct").fill_null(0.0)  # the reference reads a missing change as 0
     trending = ref.is_not_null() & pl.col("ema_50").is_not_null() & (adx > 25)
     bull = trending & (pl.col("ema_50") > ref) & (d7 >= 0)
     bear = trending & (pl.col("ema_50") < ref) & (d7 <= 0)

@@ -41,8 +41,14 @@ def coin_metrics_rows(latest: pl.DataFrame, coins: pl.DataFrame, price_change_1h
     ``latest``: newest indicator row per (coin_id, timeframe); ``coins``: coin_id and base
     ``timeframe``; ``price_change_1h``: coin_id, price_change_1h_pct (from base candles).
     """
-    base_rows = latest.join(coins.select("coin_id", pl.col("timeframe").alias("_base")), on="coin_id").filter(
-        pl.col("timeframe") == pl.col("_base"))
+    # Coin-level values from the base timeframe's row, or the finest timeframe computed (1m/5m bases
+    # have no row of their own: indicators start at 15m).
+    base_rows = (
+        latest.join(coins.select("coin_id", pl.col("timeframe").alias("_coin_base")), on="coin_id")
+        .filter(pl.col("timeframe") >= pl.col("_coin_base"))
+        .sort("coin_id", "timeframe").group_by("coin_id", maintain_order=True).first()
+        .with_columns(pl.col("timeframe").alias("_base"))
+    )
     bars_per_day = (1440 // pl.col("_base").cast(pl.Int64)).clip(lower_bound=1)
     coin_level = base_rows.select(
         "coin_id",

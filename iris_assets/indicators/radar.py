@@ -43,7 +43,7 @@ def radar_payload(primary: pl.DataFrame, changes: pl.DataFrame, coins: pl.DataFr
         pl.col("volatility").is_not_null() & pl.col("activity_bucket").is_in(["HOT", "WARM", "COLD"])
     ).sort(["volatility_annualized", "symbol"], descending=[True, False], nulls_last=True)
     regime_items = _iso(
-        changes.join(coins.select("coin_id", "symbol", "name"), on="coin_id", how="left")
+        changes.join(coins.select("coin_id", "symbol", "name"), on="coin_id", how="left", maintain_order="left")
         .with_columns(pl.col("symbol").fill_null("UNKNOWN"), pl.col("name").fill_null("Unknown"))
         .sort("timestamp", descending=True).head(limit)
         .select("coin_id", "symbol", "name", "timeframe", "regime", "previous_regime", "confidence", "timestamp"),
@@ -63,7 +63,7 @@ def flow_payload(leaders: pl.DataFrame, rotations: pl.DataFrame, coins: pl.DataF
     metrics join in as their domains land."""
     leader_items = _iso(
         leaders.sort("timestamp", descending=True).unique("coin_id", keep="first", maintain_order=True)
-        .join(coins.select("coin_id", "symbol", "name", "sector"), on="coin_id", how="inner")
+        .join(coins.select("coin_id", "symbol", "name", "sector"), on="coin_id", how="inner", maintain_order="left")
         .head(limit)
         .select(pl.col("coin_id").alias("leader_coin_id"), "symbol", "name", "sector", "direction",
                 pl.col("market_regime").alias("regime"), "confidence", "price_change_24h_pct",

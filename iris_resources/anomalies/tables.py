@@ -60,6 +60,10 @@ anomaly_transitions = Table(
     Column("status", String(16), nullable=False),
     Column("score", Float),
     Column("reason", String(64)),
+    # The columns this step wrote, and (for anomalies created earlier) their values before it:
+    # re-running a day restores the ``before`` of its first step, then replays the day.
+    Column("changes", JSONB(none_as_null=True)),
+    Column("before", JSONB(none_as_null=True)),
     Index("ix_anomaly_transitions_anomaly_at", "anomaly_id", "at"),
     Index("ix_anomaly_transitions_at", "at"),
 )

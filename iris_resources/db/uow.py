@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine
 from iris_resources.db.persistence_log import log_event
 
 if TYPE_CHECKING:
+    from iris_resources.anomalies.repository import AnomalyRepository
     from iris_resources.events.outbox import EventOutbox
     from iris_resources.indicators.repository import IndicatorRepository
     from iris_resources.market_data.repository import (
@@ -145,3 +146,9 @@ class UnitOfWork:
         from iris_resources.events.outbox import EventOutbox
 
         return EventOutbox(self.connection)
+
+    @cached_property
+    def anomalies(self) -> AnomalyRepository:
+        from iris_resources.anomalies.repository import AnomalyRepository
+
+        return AnomalyRepository(self.connection)

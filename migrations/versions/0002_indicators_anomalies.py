@@ -27,6 +27,8 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("score", sa.Float(), nullable=True),
         sa.Column("reason", sa.String(length=64), nullable=True),
+        sa.Column("changes", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("before", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_anomaly_transitions")),
     )
     op.create_index("ix_anomaly_transitions_anomaly_at", "anomaly_transitions", ["anomaly_id", "at"], unique=False)

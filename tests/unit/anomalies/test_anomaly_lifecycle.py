@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
@@ -250,3 +250,13 @@ class TestLedger:
             (EventKind.CREATED, None, None),
         ]
         assert "score" not in result.events[0].changes  # an expiry writes no finding
+
+    def test_of_several_stored_open_anomalies_for_one_key_the_newest_is_continued(self) -> None:
+        older = replace(_open("active"), anomaly_id=7, detected_at=T0 - timedelta(minutes=30))
+        ledger = AnomalyLedger(DEFAULT_POLICY, [_open("active"), older])
+        _feed(ledger, 15, None)
+
+        result = ledger.result()
+
+        assert [event.anomaly_id for event in result.events] == [41]
+        assert [anomaly.anomaly_id for anomaly in result.open_after] == [7, 41]

@@ -19,17 +19,48 @@ from iris_assets.indicators.features import add_bar_features
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 INDICATORS = (
-    "ema_20", "ema_50", "ema_200", "sma_50", "sma_200", "rsi_14", "macd", "macd_signal", "macd_histogram",
-    "atr_14", "bb_upper", "bb_middle", "bb_lower", "bb_width", "adx_14",
+    "ema_20",
+    "ema_50",
+    "ema_200",
+    "sma_50",
+    "sma_200",
+    "rsi_14",
+    "macd",
+    "macd_signal",
+    "macd_histogram",
+    "atr_14",
+    "bb_upper",
+    "bb_middle",
+    "bb_lower",
+    "bb_width",
+    "adx_14",
 )
 FEATURES = (
-    "price_change_24h_pct", "price_change_7d_pct", "volume_24h", "volume_change_24h_pct", "volatility",
-    "volatility_annualized", "range_high_20", "range_low_20", "average_volume_20", "trend", "trend_score",
-    "market_regime", "regime_confidence",
+    "price_change_24h_pct",
+    "price_change_7d_pct",
+    "volume_24h",
+    "volume_change_24h_pct",
+    "volatility",
+    "volatility_annualized",
+    "range_high_20",
+    "range_low_20",
+    "average_volume_20",
+    "trend",
+    "trend_score",
+    "market_regime",
+    "regime_confidence",
 )
 FLOAT_FEATURES = (
-    "price_change_24h_pct", "price_change_7d_pct", "volume_24h", "volume_change_24h_pct", "volatility",
-    "volatility_annualized", "range_high_20", "range_low_20", "average_volume_20", "regime_confidence",
+    "price_change_24h_pct",
+    "price_change_7d_pct",
+    "volume_24h",
+    "volume_change_24h_pct",
+    "volatility",
+    "volatility_annualized",
+    "range_high_20",
+    "range_low_20",
+    "average_volume_20",
+    "regime_confidence",
 )
 SCHEMA: dict[str, pl.DataType] = {
     "coin_id": pl.Int32(),
@@ -285,9 +316,9 @@ def test_rows_keep_their_order_and_no_helper_columns_leak() -> None:
 # --- trend and trend score (reference 3.7) -------------------------------------------------------------
 
 
-def one_row(close: float = 100.0, *, timeframe: int = 1440, **values: float | None) -> pl.DataFrame:
-    """A single bar whose indicator columns are given directly."""
-    return add_bar_features(bars([close], minutes=timeframe, indicators={k: [v] for k, v in values.items()}), timeframe)
+def one_row(close: float = 100.0, **values: float | None) -> pl.DataFrame:
+    """A single daily bar whose indicator columns are given directly."""
+    return add_bar_features(bars([close], minutes=1440, indicators={k: [v] for k, v in values.items()}), 1440)
 
 
 @pytest.mark.parametrize(
@@ -370,7 +401,8 @@ def regime(
     closes = [100.0] * 7 + [100.0 * (1.0 + change_7d_pct / 100.0)]
     previous = dict(before or {})
     names = set(now) | set(previous)
-    columns = {name: [None] * 6 + [previous.get(name), now.get(name)] for name in names}
+    warm_up: list[float | None] = [None] * 6
+    columns = {name: [*warm_up, previous.get(name), now.get(name)] for name in names}
     result = add_bar_features(bars(closes, minutes=1440, indicators=columns), 1440)
     assert last(result, "price_change_7d_pct") == pytest.approx(change_7d_pct)
     label, confidence = result.select("market_regime", "regime_confidence").row(-1)
@@ -464,23 +496,19 @@ def test_the_regime_is_null_while_atr_is_null() -> None:
 
 def test_regime_expansion_never_compares_with_another_coins_previous_bar() -> None:
     first = bars([100.0], coin_id=1, minutes=1440, indicators={"atr_14": [1.0], "bb_width": [0.10]})
-    second = bars([100.0], coin_id=2, minutes=1440, indicators={
-        "atr_14": [2.0], "bb_width": [0.20], "adx_14": [22.0]})
+    second = bars([100.0], coin_id=2, minutes=1440, indicators={"atr_14": [2.0], "bb_width": [0.20], "adx_14": [22.0]})
 
     result = add_bar_features(pl.concat([first, second]), 1440)
 
     assert result.filter(pl.col("coin_id") == 2).get_column("market_regime").to_list() == ["sideways_range"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reference regime.py treats a missing price_change_7d as 0 (`float(... or 0.0)`), so a trend with "
-    "ADX > 25 is labelled even before 7 days of history; features._regime compares the null change and "
-    "falls through to the other rules",
-)
 def test_a_missing_7d_change_counts_as_zero_for_the_trend_rule() -> None:
-    frame = bars([100.0], minutes=15, indicators={
-        "ema_50": [105.0], "ema_200": [100.0], "adx_14": [30.0], "atr_14": [2.0], "bb_width": [0.06]})
+    frame = bars(
+        [100.0],
+        minutes=15,
+        indicators={"ema_50": [105.0], "ema_200": [100.0], "adx_14": [30.0], "atr_14": [2.0], "bb_width": [0.06]},
+    )
 
     result = add_bar_features(frame, 15)
 

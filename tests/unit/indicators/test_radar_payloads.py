@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
-import pytest
 
 from iris_assets.indicators.radar import flow_payload, newest_timestamp, radar_payload
 
@@ -57,10 +56,18 @@ PRIORITY = {"HOT": 100, "WARM": 70, "COLD": 30, "DEAD": 5}
 def coin(coin_id: int, symbol: str, bucket: str, score: float | None, **values: object) -> dict[str, object]:
     """A primary coin_metrics row joined to symbol and name; an ordinary emerging candidate unless overridden."""
     row: dict[str, object] = {
-        "coin_id": coin_id, "symbol": symbol, "name": f"{symbol} coin", "activity_score": score,
-        "activity_bucket": bucket, "analysis_priority": PRIORITY[bucket], "price_change_24h_pct": 1.0,
-        "price_change_7d_pct": 1.0, "volatility": 0.01, "volatility_annualized": 0.5,
-        "market_regime": "bull_trend", "updated_at": T0,
+        "coin_id": coin_id,
+        "symbol": symbol,
+        "name": f"{symbol} coin",
+        "activity_score": score,
+        "activity_bucket": bucket,
+        "analysis_priority": PRIORITY[bucket],
+        "price_change_24h_pct": 1.0,
+        "price_change_7d_pct": 1.0,
+        "volatility": 0.01,
+        "volatility_annualized": 0.5,
+        "market_regime": "bull_trend",
+        "updated_at": T0,
     }
     row.update(values)
     return row
@@ -72,8 +79,12 @@ def primary(*rows: Mapping[str, object]) -> pl.DataFrame:
 
 def coins(*ids: int) -> pl.DataFrame:
     return pl.DataFrame(
-        {"coin_id": list(ids), "symbol": [f"S{i}" for i in ids], "name": [f"Coin {i}" for i in ids],
-         "sector": [f"sector_{i % 2}" for i in ids]},
+        {
+            "coin_id": list(ids),
+            "symbol": [f"S{i}" for i in ids],
+            "name": [f"Coin {i}" for i in ids],
+            "sector": [f"sector_{i % 2}" for i in ids],
+        },
         schema={"coin_id": pl.Int32, "symbol": pl.String, "name": pl.String, "sector": pl.String},
     )
 
@@ -90,8 +101,11 @@ def symbols(items: list[dict[str, object]]) -> list[object]:
 
 def test_hot_coins_are_hot_only_ordered_by_score_then_symbol() -> None:
     frame = primary(
-        coin(1, "BBB", "HOT", 80.0), coin(2, "AAA", "HOT", 80.0), coin(3, "CCC", "HOT", 95.0),
-        coin(4, "DDD", "WARM", 99.0), coin(5, "EEE", "COLD", 20.0),
+        coin(1, "BBB", "HOT", 80.0),
+        coin(2, "AAA", "HOT", 80.0),
+        coin(3, "CCC", "HOT", 95.0),
+        coin(4, "DDD", "WARM", 99.0),
+        coin(5, "EEE", "COLD", 20.0),
     )
 
     result = radar_payload(frame, NO_CHANGES, coins(), limit=10)
@@ -100,16 +114,38 @@ def test_hot_coins_are_hot_only_ordered_by_score_then_symbol() -> None:
 
 
 def test_coin_items_carry_the_metrics_fields_with_iso_timestamps() -> None:
-    frame = primary(coin(1, "BTC", "HOT", 88.5, price_change_24h_pct=3.5, price_change_7d_pct=-1.0,
-                         volatility=0.02, volatility_annualized=1.9, market_regime="high_volatility"))
+    frame = primary(
+        coin(
+            1,
+            "BTC",
+            "HOT",
+            88.5,
+            price_change_24h_pct=3.5,
+            price_change_7d_pct=-1.0,
+            volatility=0.02,
+            volatility_annualized=1.9,
+            market_regime="high_volatility",
+        )
+    )
 
     result = radar_payload(frame, NO_CHANGES, coins(), limit=10)
 
-    assert result["hot_coins"] == [{
-        "coin_id": 1, "symbol": "BTC", "name": "BTC coin", "activity_score": 88.5, "activity_bucket": "HOT",
-        "analysis_priority": 100, "price_change_24h_pct": 3.5, "price_change_7d_pct": -1.0, "volatility": 0.02,
-        "volatility_annualized": 1.9, "market_regime": "high_volatility", "updated_at": "2024-09-01T12:00:00Z",
-    }]
+    assert result["hot_coins"] == [
+        {
+            "coin_id": 1,
+            "symbol": "BTC",
+            "name": "BTC coin",
+            "activity_score": 88.5,
+            "activity_bucket": "HOT",
+            "analysis_priority": 100,
+            "price_change_24h_pct": 3.5,
+            "price_change_7d_pct": -1.0,
+            "volatility": 0.02,
+            "volatility_annualized": 1.9,
+            "market_regime": "high_volatility",
+            "updated_at": "2024-09-01T12:00:00Z",
+        }
+    ]
 
 
 def test_emerging_coins_apply_every_filter() -> None:
@@ -163,12 +199,30 @@ def test_volatility_spikes_skip_dead_and_unknown_volatility_and_rank_by_annualis
 def test_regime_changes_are_newest_first_and_unknown_coins_get_placeholders() -> None:
     changes = pl.DataFrame(
         [
-            {"coin_id": 1, "timeframe": 60, "timestamp": T0 - HOUR, "regime": "bull_trend",
-             "previous_regime": "sideways_range", "confidence": 0.87},
-            {"coin_id": 99, "timeframe": 15, "timestamp": T0, "regime": "bear_trend", "previous_regime": None,
-             "confidence": 0.9},
-            {"coin_id": 2, "timeframe": 240, "timestamp": T0 - 2 * HOUR, "regime": "low_volatility",
-             "previous_regime": "bull_trend", "confidence": 0.78},
+            {
+                "coin_id": 1,
+                "timeframe": 60,
+                "timestamp": T0 - HOUR,
+                "regime": "bull_trend",
+                "previous_regime": "sideways_range",
+                "confidence": 0.87,
+            },
+            {
+                "coin_id": 99,
+                "timeframe": 15,
+                "timestamp": T0,
+                "regime": "bear_trend",
+                "previous_regime": None,
+                "confidence": 0.9,
+            },
+            {
+                "coin_id": 2,
+                "timeframe": 240,
+                "timestamp": T0 - 2 * HOUR,
+                "regime": "low_volatility",
+                "previous_regime": "bull_trend",
+                "confidence": 0.78,
+            },
         ],
         schema=CHANGES_SCHEMA,
     )
@@ -176,20 +230,53 @@ def test_regime_changes_are_newest_first_and_unknown_coins_get_placeholders() ->
     result = radar_payload(primary(coin(1, "S1", "HOT", 80.0)), changes, coins(1, 2), limit=10)
 
     assert result["regime_changes"] == [
-        {"coin_id": 99, "symbol": "UNKNOWN", "name": "Unknown", "timeframe": 15, "regime": "bear_trend",
-         "previous_regime": None, "confidence": 0.9, "timestamp": "2024-09-01T12:00:00Z"},
-        {"coin_id": 1, "symbol": "S1", "name": "Coin 1", "timeframe": 60, "regime": "bull_trend",
-         "previous_regime": "sideways_range", "confidence": 0.87, "timestamp": "2024-09-01T11:00:00Z"},
-        {"coin_id": 2, "symbol": "S2", "name": "Coin 2", "timeframe": 240, "regime": "low_volatility",
-         "previous_regime": "bull_trend", "confidence": 0.78, "timestamp": "2024-09-01T10:00:00Z"},
+        {
+            "coin_id": 99,
+            "symbol": "UNKNOWN",
+            "name": "Unknown",
+            "timeframe": 15,
+            "regime": "bear_trend",
+            "previous_regime": None,
+            "confidence": 0.9,
+            "timestamp": "2024-09-01T12:00:00Z",
+        },
+        {
+            "coin_id": 1,
+            "symbol": "S1",
+            "name": "Coin 1",
+            "timeframe": 60,
+            "regime": "bull_trend",
+            "previous_regime": "sideways_range",
+            "confidence": 0.87,
+            "timestamp": "2024-09-01T11:00:00Z",
+        },
+        {
+            "coin_id": 2,
+            "symbol": "S2",
+            "name": "Coin 2",
+            "timeframe": 240,
+            "regime": "low_volatility",
+            "previous_regime": "bull_trend",
+            "confidence": 0.78,
+            "timestamp": "2024-09-01T10:00:00Z",
+        },
     ]
 
 
 def test_every_radar_list_respects_the_limit() -> None:
     frame = primary(*(coin(i, f"C{i:02d}", "HOT", 100.0 - i) for i in range(1, 13)))
     changes = pl.DataFrame(
-        [{"coin_id": i, "timeframe": 60, "timestamp": T0 - i * HOUR, "regime": "bull_trend",
-          "previous_regime": None, "confidence": 0.8} for i in range(1, 13)],
+        [
+            {
+                "coin_id": i,
+                "timeframe": 60,
+                "timestamp": T0 - i * HOUR,
+                "regime": "bull_trend",
+                "previous_regime": None,
+                "confidence": 0.8,
+            }
+            for i in range(1, 13)
+        ],
         schema=CHANGES_SCHEMA,
     )
 
@@ -207,8 +294,13 @@ def test_every_radar_list_respects_the_limit() -> None:
 
 def leader(coin_id: int, hours_ago: int, confidence: float = 0.6, **values: object) -> dict[str, object]:
     row: dict[str, object] = {
-        "coin_id": coin_id, "timeframe": 60, "timestamp": T0 - hours_ago * HOUR, "direction": "up",
-        "confidence": confidence, "price_change_24h_pct": 3.0, "volume_change_24h_pct": 20.0,
+        "coin_id": coin_id,
+        "timeframe": 60,
+        "timestamp": T0 - hours_ago * HOUR,
+        "direction": "up",
+        "confidence": confidence,
+        "price_change_24h_pct": 3.0,
+        "volume_change_24h_pct": 20.0,
         "market_regime": "bull_trend",
     }
     row.update(values)
@@ -216,8 +308,13 @@ def leader(coin_id: int, hours_ago: int, confidence: float = 0.6, **values: obje
 
 
 def rotation(source: str, target: str, timeframe: int, hours_ago: int, strength: float = 1.0) -> dict[str, object]:
-    return {"source_sector": source, "target_sector": target, "timeframe": timeframe,
-            "timestamp": T0 - hours_ago * HOUR, "strength": strength}
+    return {
+        "source_sector": source,
+        "target_sector": target,
+        "timeframe": timeframe,
+        "timestamp": T0 - hours_ago * HOUR,
+        "strength": strength,
+    }
 
 
 NO_ROTATIONS = pl.DataFrame(schema=ROTATIONS_SCHEMA)
@@ -232,11 +329,20 @@ def test_leaders_are_deduplicated_per_coin_with_the_newest_winning() -> None:
 
     result = flow_payload(leaders, NO_ROTATIONS, coins(1), limit=10)
 
-    assert result["leaders"] == [{
-        "leader_coin_id": 1, "symbol": "S1", "name": "Coin 1", "sector": "sector_1", "direction": "up",
-        "regime": "bull_trend", "confidence": 0.9, "price_change_24h_pct": 3.0, "volume_change_24h_pct": 20.0,
-        "timestamp": "2024-09-01T11:00:00Z",
-    }]
+    assert result["leaders"] == [
+        {
+            "leader_coin_id": 1,
+            "symbol": "S1",
+            "name": "Coin 1",
+            "sector": "sector_1",
+            "direction": "up",
+            "regime": "bull_trend",
+            "confidence": 0.9,
+            "price_change_24h_pct": 3.0,
+            "volume_change_24h_pct": 20.0,
+            "timestamp": "2024-09-01T11:00:00Z",
+        }
+    ]
     assert (result["relations"], result["sectors"]) == ([], [])
 
 
@@ -248,12 +354,6 @@ def test_leaders_of_unknown_coins_are_dropped() -> None:
     assert [item["leader_coin_id"] for item in result["leaders"]] == [1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="flow_payload sorts leaders newest first, then inner-joins coins before head(limit); Polars' join does "
-    "not keep the left order (maintain_order defaults to 'none'), so the list follows the coins frame and the "
-    "newest leaders can be cut by the limit",
-)
 def test_leaders_are_newest_first_and_the_limit_keeps_the_newest() -> None:
     leaders = pl.DataFrame([leader(3, 1), leader(1, 2), leader(2, 3)], schema=LEADERS_SCHEMA)
 
@@ -277,12 +377,27 @@ def test_rotations_are_deduplicated_per_source_target_and_timeframe() -> None:
     result = flow_payload(NO_LEADERS, rotations, coins(), limit=10)
 
     assert result["rotations"] == [
-        {"source_sector": "defi", "target_sector": "ai", "timeframe": 60, "timestamp": "2024-09-01T11:00:00Z",
-         "strength": 0.9},
-        {"source_sector": "ai", "target_sector": "defi", "timeframe": 60, "timestamp": "2024-09-01T10:00:00Z",
-         "strength": 0.2},
-        {"source_sector": "defi", "target_sector": "ai", "timeframe": 240, "timestamp": "2024-09-01T08:00:00Z",
-         "strength": 0.4},
+        {
+            "source_sector": "defi",
+            "target_sector": "ai",
+            "timeframe": 60,
+            "timestamp": "2024-09-01T11:00:00Z",
+            "strength": 0.9,
+        },
+        {
+            "source_sector": "ai",
+            "target_sector": "defi",
+            "timeframe": 60,
+            "timestamp": "2024-09-01T10:00:00Z",
+            "strength": 0.2,
+        },
+        {
+            "source_sector": "defi",
+            "target_sector": "ai",
+            "timeframe": 240,
+            "timestamp": "2024-09-01T08:00:00Z",
+            "strength": 0.4,
+        },
     ]
 
 

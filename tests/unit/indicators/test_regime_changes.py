@@ -32,16 +32,23 @@ def bars(regimes: Sequence[str | None], *, coin_id: int = 1, start: datetime = T
             "market_regime": list(regimes),
             "regime_confidence": [None if r is None else i / 100 for i, r in enumerate(regimes)],
         },
-        schema={"coin_id": pl.Int32, "timestamp": pl.Datetime("us", "UTC"), "close": pl.Float64,
-                "market_regime": pl.String, "regime_confidence": pl.Float64},
+        schema={
+            "coin_id": pl.Int32,
+            "timestamp": pl.Datetime("us", "UTC"),
+            "close": pl.Float64,
+            "market_regime": pl.String,
+            "regime_confidence": pl.Float64,
+        },
     )
 
 
 def changes(*rows: tuple[int, int, str, str | None, float]) -> pl.DataFrame:
     """(coin_id, hour, regime, previous_regime, confidence) rows."""
     return pl.DataFrame(
-        [{"coin_id": c, "timestamp": T0 + h * HOUR, "regime": r, "previous_regime": p, "confidence": conf}
-         for c, h, r, p, conf in rows],
+        [
+            {"coin_id": c, "timestamp": T0 + h * HOUR, "regime": r, "previous_regime": p, "confidence": conf}
+            for c, h, r, p, conf in rows
+        ],
         schema=RESULT_SCHEMA,
     )
 
@@ -64,10 +71,13 @@ def test_only_changes_at_or_after_since_are_kept_with_their_previous_regime() ->
 
     result = regime_change_rows(frame, T0 + 3 * HOUR)
 
-    assert_frame_equal(result, changes(
-        (1, 3, "high_volatility", "bull_trend", 0.03),
-        (1, 5, "bull_trend", "high_volatility", 0.05),
-    ))
+    assert_frame_equal(
+        result,
+        changes(
+            (1, 3, "high_volatility", "bull_trend", 0.03),
+            (1, 5, "bull_trend", "high_volatility", 0.05),
+        ),
+    )
 
 
 def test_a_change_exactly_at_since_is_kept_and_one_just_before_is_not() -> None:
@@ -96,8 +106,11 @@ def test_regimes_never_compare_across_coins() -> None:
 
     result = regime_change_rows(pl.concat([coin_1, coin_2]), T0)
 
-    assert_frame_equal(result, changes(
-        (1, 0, "bull_trend", None, 0.0),
-        (2, 0, "bull_trend", None, 0.0),
-        (2, 1, "bear_trend", "bull_trend", 0.01),
-    ))
+    assert_frame_equal(
+        result,
+        changes(
+            (1, 0, "bull_trend", None, 0.0),
+            (2, 0, "bull_trend", None, 0.0),
+            (2, 1, "bear_trend", "bull_trend", 0.01),
+        ),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -91,7 +92,7 @@ def test_blocks_are_epoch_aligned_and_cover_the_window_exactly_once(timeframe: i
         assert result, "a non-empty window needs at least one block"
         assert result[0].keep_start == start
         assert result[-1].stop == end
-        for previous, current in zip(result, result[1:], strict=False):
+        for previous, current in itertools.pairwise(result):
             assert previous.stop == current.keep_start  # contiguous: no gap, no overlap
         for block in result:
             assert block.keep_start < block.stop
@@ -107,15 +108,16 @@ def test_a_bars_seed_does_not_depend_on_the_requested_window(timeframe: int) -> 
     bar_length = timedelta(minutes=timeframe)
     for _ in range(CASES):
         bar = EPOCH + ((moment(rng) - EPOCH) // bar_length) * bar_length
-        wide = (bar - duration(rng, timedelta(0), timedelta(days=400)),
-                bar + duration(rng, timedelta(minutes=1), timedelta(days=400)))
-        narrow = (bar - duration(rng, timedelta(0), timedelta(days=3)),
-                  bar + duration(rng, timedelta(minutes=1), timedelta(days=3)))
+        wide = (
+            bar - duration(rng, timedelta(0), timedelta(days=400)),
+            bar + duration(rng, timedelta(minutes=1), timedelta(days=400)),
+        )
+        narrow = (
+            bar - duration(rng, timedelta(0), timedelta(days=3)),
+            bar + duration(rng, timedelta(minutes=1), timedelta(days=3)),
+        )
 
-        seeds = {
-            block_containing(bar, timeframe, *window).seed
-            for window in (wide, narrow, (bar, bar + bar_length))
-        }
+        seeds = {block_containing(bar, timeframe, *window).seed for window in (wide, narrow, (bar, bar + bar_length))}
 
         assert len(seeds) == 1
         (seed,) = seeds

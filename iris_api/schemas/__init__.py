@@ -1,0 +1,1 @@
+"""Response schemas (``XPublic`` items, ``XsPublic`` pages): what OpenAPI documents and the API sends."""

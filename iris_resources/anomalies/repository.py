@@ -1,0 +1,123 @@
+"""Write side of the anomalies domain: rows in their final state plus a ledger of lifecycle steps.
+
+Re-running a day must give the same anomalies. ``rewind`` therefore removes what the day created
+and undoes what it did to older anomalies (restoring each one's ``before`` snapshot of its first
+step in the day), so the scan can replay the day from the state at its start.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, insert, select, update
+
+from iris_resources.anomalies.tables import anomaly_transitions, market_anomalies
+from iris_resources.db.persistence_log import log_repo
+
+# Columns a lifecycle step may change (and a rewind restores).
+MUTABLE_COLUMNS = ("status", "score", "confidence", "severity", "summary", "payload_json", "last_confirmed_at",
+                   "resolved_at", "cooldown_until", "updated_at")
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(values, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v)))
+
+
+def _from_json(values: dict[str, Any]) -> dict[str, Any]:
+    restored = dict(values)
+    for column in ("last_confirmed_at", "resolved_at", "cooldown_until", "updated_at"):
+        if isinstance(restored.get(column), str):
+            restored[column] = datetime.fromisoformat(restored[column])
+    return restored
+
+
+class AnomalyRepository:
+    """Anomalies and their transition ledger."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def rewind(self, coin_ids: Sequence[int], timeframe: int, start: datetime, end: datetime) -> int:
+        """Undo what a previous run of ``[start, end)`` did; returns the anomalies removed."""
+        ids = list(coin_ids)
+        older = select(market_anomalies.c.id).where(
+            market_anomalies.c.coin_id.in_(ids), market_anomalies.c.timeframe == timeframe,
+            market_anomalies.c.detected_at < start)
+        steps = self._connection.execute(
+            select(anomaly_transitions.c.anomaly_id, anomaly_transitions.c.before)
+            .where(anomaly_transitions.c.anomaly_id.in_(older), anomaly_transitions.c.at >= start,
+                   anomaly_transitions.c.at < end, anomaly_transitions.c.before.is_not(None))
+            .order_by(anomaly_transitions.c.anomaly_id, anomaly_transitions.c.at.desc(),
+                      anomaly_transitions.c.id.desc())
+        ).all()
+        restore: dict[int, dict[str, Any]] = {}
+        for anomaly_id, before in steps:  # the last assignment per id is its earliest step's snapshot
+            restore[int(anomaly_id)] = before
+        for anomaly_id, before in restore.items():
+            self._connection.execute(update(market_anomalies).where(market_anomalies.c.id == anomaly_id)
+                                     .values(**_from_json(before)))
+        self._connection.execute(delete(anomaly_transitions).where(
+            anomaly_transitions.c.anomaly_id.in_(older), anomaly_transitions.c.at >= start,
+            anomaly_transitions.c.at < end))
+        created = select(market_anomalies.c.id).where(
+            market_anomalies.c.coin_id.in_(ids), market_anomalies.c.timeframe == timeframe,
+            market_anomalies.c.detected_at >= start, market_anomalies.c.detected_at < end)
+        self._connection.execute(delete(anomaly_transitions).where(anomaly_transitions.c.anomaly_id.in_(created)))
+        removed = self._connection.execute(delete(market_anomalies).where(market_anomalies.c.id.in_(created)))
+        log_repo("anomalies", "rewind", mode="write", count=removed.rowcount, restored=len(restore))
+        return int(removed.rowcount or 0)
+
+    def insert_rows(self, rows: Sequence[dict[str, Any]], source_pipeline: str, created_at: datetime) -> list[int]:
+        """Insert created anomalies (final state, each with its ``coin_id``); returns ids in row order."""
+        if not rows:
+            return []
+        values = [{**row, "source_pipeline": row.get("payload_json", {}).get("source_pipeline", source_pipeline),
+                   "created_at": created_at} for row in rows]
+        ids = [int(i) for i in self._connection.execute(
+            insert(market_anomalies).returning(market_anomalies.c.id, sort_by_parameter_order=True), values
+        ).scalars()]
+        log_repo("anomalies", "insert_anomalies", mode="write", count=len(ids))
+        return ids
+
+    def record_steps(self, steps: Sequence[dict[str, Any]]) -> None:
+        """Ledger rows for steps of anomalies created in this run (their rows are already final)."""
+        if steps:
+            self._connection.execute(insert(anomaly_transitions), [
+                {**step, "changes": _jsonable(dict(step["changes"])), "before": None} for step in steps])
+
+    def apply_step(self, anomaly_id: int, at: datetime, action: str, status: str, score: float | None,
+                   reason: str | None, changes: dict[str, Any], stored: bool) -> None:
+        """Record one lifecycle step; for a ``stored`` anomaly also write ``changes`` to its row."""
+        before = None
+        if stored:
+            row = self._connection.execute(
+                select(*(market_anomalies.c[c] for c in MUTABLE_COLUMNS)).where(market_anomalies.c.id == anomaly_id)
+            ).mappings().one()
+            before = _jsonable(dict(row))
+            writable = {k: v for k, v in changes.items() if k in market_anomalies.c}
+            if writable:
+                self._connection.execute(update(market_anomalies).where(market_anomalies.c.id == anomaly_id)
+                                         .values(**writable))
+        self._connection.execute(insert(anomaly_transitions).values(
+            anomaly_id=anomaly_id, at=at, action=action, status=status, score=score, reason=reason,
+            changes=_jsonable(dict(changes)), before=before))
+
+    def open_before(self, coin_ids: Sequence[int], timeframe: int, moment: datetime) -> list[dict[str, Any]]:
+        """Anomalies detected before ``moment`` whose (rewound) state is still open."""
+        rows = self._connection.execute(
+            select(market_anomalies).where(
+                market_anomalies.c.coin_id.in_(list(coin_ids)), market_anomalies.c.timeframe == timeframe,
+                market_anomalies.c.detected_at < moment,
+                market_anomalies.c.status.in_(("new", "active", "cooling")),
+            ).order_by(market_anomalies.c.detected_at)
+        ).mappings().all()
+        return [dict(r) for r in rows]
+
+    def expire(self, anomaly_ids: Sequence[int], at: datetime) -> None:
+        """Mark anomalies resolved as expired (used by checks' repair path and the sweep)."""
+        if anomaly_ids:
+            self._connection.execute(update(market_anomalies).where(and_(market_anomalies.c.id.in_(list(anomaly_ids))))
+                                     .values(status="resolved", resolved_at=at, updated_at=at))
