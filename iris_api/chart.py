@@ -75,7 +75,8 @@ def candlestick_svg(title: str, candles: Sequence[ChartCandle], sma_20: Sequence
 
     for k in range(5):  # horizontal grid with price labels
         price = low + (high - low) * k / 4
-        parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_fmt(y(price))}" y2="{_fmt(y(price))}"/>'
+        level = _fmt(y(price))
+        parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{level}" y2="{level}"/>'
                      f'<text x="{LEFT - 6}" y="{_fmt(y(price) + 4)}" text-anchor="end">{_price_label(price)}</text>')
     for i in sorted({0, len(candles) // 2, len(candles) - 1}):  # time labels
         stamp = candles[i].timestamp.strftime("%Y-%m-%d %H:%M")

@@ -79,7 +79,9 @@ def _validation_details(errors: Sequence[Any]) -> list[ErrorDetailPublic]:
     for item in errors:
         loc = [str(part) for part in item.get("loc", ())]
         location = loc[0] if loc and loc[0] in ("query", "path", "header", "body", "cookie") else None
-        field = ".".join(loc[1:] if location else loc) or None
+        # The parameter's name; a repeated parameter's index (``status.0``) is not a field of its own.
+        field = (loc[1] if len(loc) > 1 else None) if location in ("query", "path", "header", "cookie") else (
+            ".".join(loc[1:] if location else loc) or None)
         value = item.get("input")
         details.append(ErrorDetailPublic(
             field=field, location=location, message=str(item.get("msg", "invalid")), type=item.get("type"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from iris_api.schemas.common import SnapshotPublic
 
@@ -75,17 +75,18 @@ class MarketLeaderPublic(ProjectionItem):
 
 
 class CoinRelationPublic(ProjectionItem):
-    """A lead/lag relation between two coins."""
+    """A lead/lag relation between two coins (reference names; the projection may store the
+    symbols as ``leader``/``follower`` and the snapshot time as ``as_of``)."""
 
-    leader_coin_id: int
-    leader_symbol: str
-    follower_coin_id: int
-    follower_symbol: str
+    leader_coin_id: int | None = None
+    leader_symbol: str = Field(validation_alias=AliasChoices("leader_symbol", "leader"))
+    follower_coin_id: int | None = None
+    follower_symbol: str = Field(validation_alias=AliasChoices("follower_symbol", "follower"))
     timeframe: int | None = None
     correlation: float
     confidence: float
     lag_hours: float | None = None
-    updated_at: datetime | None = None
+    updated_at: datetime | None = Field(default=None, validation_alias=AliasChoices("updated_at", "as_of"))
 
 
 class SectorMomentumPublic(ProjectionItem):
@@ -100,7 +101,7 @@ class SectorMomentumPublic(ProjectionItem):
     trend: str | None = None
     relative_strength: float | None = None
     capital_flow: float | None = None
-    updated_at: datetime | None = None
+    updated_at: datetime | None = Field(default=None, validation_alias=AliasChoices("updated_at", "as_of"))
 
 
 class SectorRotationPublic(ProjectionItem):

@@ -22,6 +22,7 @@ from iris_resources.db.persistence_log import log_event
 
 if TYPE_CHECKING:
     from iris_resources.anomalies.repository import AnomalyRepository
+    from iris_resources.cross_market.repository import CrossMarketRepository
     from iris_resources.events.outbox import EventOutbox
     from iris_resources.indicators.repository import IndicatorRepository
     from iris_resources.market_data.repository import (
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
         CandleRepository,
         CoinRepository,
     )
+    from iris_resources.predictions.repository import PredictionRepository
 
 AfterCommitHook = Callable[[], object]
 
@@ -152,3 +154,15 @@ class UnitOfWork:
         from iris_resources.anomalies.repository import AnomalyRepository
 
         return AnomalyRepository(self.connection)
+
+    @cached_property
+    def cross_market(self) -> CrossMarketRepository:
+        from iris_resources.cross_market.repository import CrossMarketRepository
+
+        return CrossMarketRepository(self.connection)
+
+    @cached_property
+    def predictions(self) -> PredictionRepository:
+        from iris_resources.predictions.repository import PredictionRepository
+
+        return PredictionRepository(self.connection)

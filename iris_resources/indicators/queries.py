@@ -19,6 +19,11 @@ def read_frame(connection: Connection, statement: Select, schema_overrides: dict
     columns = list(result.keys())
     rows = result.all()
     frame = pl.DataFrame([tuple(r) for r in rows], schema=columns, orient="row", infer_schema_length=None)
+    # psycopg hands back timestamptz in the session zone ("Etc/UTC"); normalise to one dtype.
+    frame = frame.with_columns(
+        pl.col(name).dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+        for name, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime) and dtype.time_zone
+    )
     if schema_overrides:
         frame = frame.cast({k: v for k, v in schema_overrides.items() if k in frame.columns})
     return frame

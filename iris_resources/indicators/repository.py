@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, delete, func, insert
@@ -114,7 +115,7 @@ class IndicatorRepository:
         log_repo("indicators", "replace_coin_metrics", mode="write", count=frame.height)
         return frame.height
 
-    def save_projection(self, name: str, payload: dict[str, object], generated_at: datetime,
+    def save_projection(self, name: str, payload: Mapping[str, Any], generated_at: datetime,
                         source_timestamp: datetime | None, run_id: str | None) -> None:
         """Store the latest materialized projection ``name`` (radar, flow, …)."""
         values = {"name": name, "payload": payload, "generated_at": generated_at,

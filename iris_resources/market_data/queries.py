@@ -10,7 +10,7 @@ from sqlalchemy import Connection, and_, func, select, text
 
 from iris_resources.db.binary_copy import PgType, decode
 from iris_resources.db.persistence_log import log_query
-from iris_resources.market_data.read_models import CandleCoverage, CandleRead, CoinRead, GapRead
+from iris_resources.market_data.read_models import CandleCoverage, CandleRead, CoinRead, GapRead, SectorRead
 from iris_resources.market_data.repository import _driver
 from iris_resources.market_data.tables import (
     candle_aggregates,
@@ -53,6 +53,11 @@ class MarketDataQueries:
         result = tuple(CoinRead(**row._mapping) for row in self._connection.execute(statement))
         log_query("market_data", "list_coins", count=len(result))
         return result
+
+    def list_sectors(self) -> tuple[SectorRead, ...]:
+        """Every sector, by code."""
+        rows = self._connection.execute(select(sectors.c.id, sectors.c.code, sectors.c.name).order_by(sectors.c.code))
+        return tuple(SectorRead(id=r.id, code=r.code, name=r.name) for r in rows)
 
     def coin_frame(self, symbols: Sequence[str] | None = None) -> pl.DataFrame:
         """``symbol, coin_id, timeframe`` of enabled coins, for validation joins."""

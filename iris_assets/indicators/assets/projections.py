@@ -7,7 +7,7 @@ import dagster as dg
 import polars as pl
 
 from iris_assets.indicators.radar import flow_payload, newest_timestamp, radar_payload
-from iris_resources.cross_market.queries import CrossMarketQueries
+from iris_resources.cross_market.queries import CrossMarketQueries, RelationQueries
 from iris_resources.db.resources import TransactionResource
 from iris_resources.indicators.queries import IndicatorQueries
 from iris_resources.market_data.queries import MarketDataQueries
@@ -40,14 +40,19 @@ def market_radar(context: dg.AssetExecutionContext, transaction: TransactionReso
 
 @dg.asset(group_name="indicators", kinds={"postgres"}, deps=["coin_metrics"])
 def market_flow(context: dg.AssetExecutionContext, transaction: TransactionResource) -> dg.MaterializeResult:
-    """Market leaders and sector rotations from their tables; relations and sector metrics join as
-    their domains are materialized (reference 3.14, DECISIONS.md 20)."""
+    """Market leaders, the strongest lead/lag relations, sector metrics and sector rotations, all from
+    their tables (reference 3.14, DECISIONS.md 20)."""
     with transaction.begin() as uow:
         coins = MarketDataQueries(uow.connection).coins_info_frame()
         cross = CrossMarketQueries(uow.connection)
         leaders = cross.recent_leaders(PROJECTION_LIMIT * 10)
         rotations = cross.recent_rotations(PROJECTION_LIMIT * 10)
         payload = flow_payload(leaders, rotations, coins, PROJECTION_LIMIT)
+        relation_queries = RelationQueries(uow.connection)
+        latest = relation_queries.latest_snapshot_time()
+        if latest is not None:
+            payload["relations"] = relation_queries.strongest_relations(latest, PROJECTION_LIMIT)
+        payload["sectors"] = relation_queries.latest_sector_metrics(PROJECTION_LIMIT)
         source = newest_timestamp((leaders, "timestamp"), (rotations, "timestamp"))
         uow.indicators.save_projection("market_flow", payload, datetime.now(UTC), source, context.run_id)
         uow.commit()

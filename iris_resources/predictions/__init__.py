@@ -1,0 +1,1 @@
+"""Predictions domain: leader-driven predictions, their outcomes, and the relation feedback ledger."""

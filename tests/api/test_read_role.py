@@ -1,0 +1,70 @@
+"""The API reads through ``iris_api_reader``: it cannot write, and it will not start without it."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import ProgrammingError
+
+from iris_api.app import create_app
+from iris_api.database import ReadRoleUnavailableError
+from iris_api.settings import READ_ROLE, ApiSettings
+
+
+def test_api_connections_run_as_the_read_role(client: TestClient) -> None:
+    engine: Engine = client.app.state.runtime.engine
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT current_user")).scalar_one() == READ_ROLE
+        assert connection.execute(text("SELECT count(*) FROM coins")).scalar_one() == 6
+
+
+@pytest.mark.parametrize("statement", [
+    "INSERT INTO sectors (code, name) VALUES ('hacked', 'Hacked')",
+    "UPDATE coins SET name = 'hacked'",
+    "DELETE FROM market_anomalies",
+    "TRUNCATE candles",
+    "CREATE TABLE intruder (id int)",
+])
+def test_the_api_connection_cannot_write(client: TestClient, statement: str) -> None:
+    engine: Engine = client.app.state.runtime.engine
+    with engine.connect() as connection, pytest.raises(ProgrammingError) as failure:
+        connection.execute(text(statement))
+    assert failure.value.orig is not None and failure.value.orig.sqlstate == "42501"  # insufficient_privilege
+
+
+def test_a_pool_reset_does_not_drop_the_role(client: TestClient) -> None:
+    engine: Engine = client.app.state.runtime.engine
+    for _ in range(3):  # the same pooled connection, returned and checked out again
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+            assert connection.exec_driver_sql("SELECT current_user").scalar_one() == READ_ROLE
+
+
+def test_tables_created_after_the_migration_are_readable(client: TestClient, owner_engine: Engine) -> None:
+    with owner_engine.begin() as connection:
+        connection.execute(text("CREATE TABLE later_product (id int)"))
+        connection.execute(text("INSERT INTO later_product VALUES (1)"))
+    with client.app.state.runtime.engine.connect() as connection:
+        assert connection.execute(text("SELECT id FROM later_product")).scalar_one() == 1
+
+
+def test_the_api_refuses_to_start_without_its_role(api_settings: ApiSettings) -> None:
+    missing = api_settings.model_copy(update={"api_read_role": "iris_no_such_role"})
+    with pytest.raises(ReadRoleUnavailableError, match="IRIS_API_ALLOW_WRITE"), TestClient(create_app(missing)):
+        pass
+
+
+def test_allow_write_starts_without_the_role(api_settings: ApiSettings) -> None:
+    unsafe = api_settings.model_copy(update={"api_read_role": "iris_no_such_role", "api_allow_write": True})
+    with TestClient(create_app(unsafe)) as client:
+        assert client.get("/api/v1/coins").status_code == 200
+        with client.app.state.runtime.engine.connect() as connection:
+            assert connection.execute(text("SELECT current_user")).scalar_one() != "iris_no_such_role"
+
+
+def test_the_role_cannot_log_in_and_exists_once(owner_engine: Engine) -> None:
+    with owner_engine.connect() as connection:
+        rows = connection.execute(text("SELECT rolcanlogin, rolsuper FROM pg_roles WHERE rolname = :r"),
+                                  {"r": READ_ROLE}).all()
+    assert rows == [(False, False)]

@@ -1,0 +1,85 @@
+"""Each route runs a fixed number of SQL statements, whatever the page size (no N+1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
+
+from iris_api.app import create_app
+from iris_api.settings import ApiSettings
+
+PREFIX = "/api/v1"
+# (path, parameter that sizes the page, small and large sizes, statements)
+ROUTES = [
+    ("/coins", "limit", (1, 500), 1),
+    ("/coins/{symbol}/history", "limit", (1, 5000), 2),  # coin, candles
+    ("/coins/metrics", "limit", (1, 500), 2),  # version, rows (cache disabled here)
+    ("/coins/{symbol}/metrics", None, (0, 0), 2),  # coin, rows
+    ("/coins/{symbol}/indicators", "limit", (1, 2000), 2),  # coin, rows
+    ("/signals", "limit", (1, 500), 1),
+    ("/coins/{symbol}/signals", "limit", (1, 500), 2),  # coin, signals
+    ("/market/radar", "limit", (1, 24), 2),  # version, payload (cache disabled here)
+    ("/market/flow", "limit", (1, 24), 2),
+    ("/anomalies", "limit", (1, 500), 1),
+    ("/anomalies/{anomaly_id}", None, (0, 0), 1),
+    ("/coins/{symbol}/chart", "limit", (10, 1000), 5),  # coin, candles, SMAs, signals, anomalies
+    ("/health", None, (0, 0), 1),
+]
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements the engine runs inside the block."""
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture(scope="module")
+def uncached_client(api_settings: ApiSettings) -> Iterator[TestClient]:
+    """The API without its Redis cache: hot routes run their database path every time."""
+    with TestClient(create_app(api_settings.model_copy(update={"api_cache_enabled": False}))) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize(("path", "size", "sizes", "expected"), ROUTES, ids=[r[0] for r in ROUTES])
+def test_statement_count_does_not_grow_with_the_page(
+    uncached_client: TestClient, symbols: list[str], path: str, size: str | None, sizes: tuple[int, int],
+    expected: int,
+) -> None:
+    engine: Engine = uncached_client.app.state.runtime.engine
+    anomaly = uncached_client.get(f"{PREFIX}/anomalies", params={"limit": 1}).json()["data"][0]["id"]
+    url = PREFIX + path.replace("{symbol}", symbols[0]).replace("{anomaly_id}", str(anomaly))
+    counts, lengths = [], []
+    for n in sizes:
+        with counting(engine) as statements:
+            response = uncached_client.get(url, params={size: n} if size else {})
+        assert response.status_code == 200, response.text
+        counts.append(len(statements))
+        lengths.append(len(response.content))
+    assert counts == [expected, expected]
+    if size and path != "/coins/{symbol}/chart":
+        assert lengths[1] > lengths[0]  # the large page really is larger
+
+
+def test_a_cached_hot_route_runs_one_statement(client: TestClient) -> None:
+    engine: Engine = client.app.state.runtime.engine
+    for path in ("/market/radar?limit=3", "/market/flow?limit=3", "/coins/metrics?limit=3"):
+        with counting(engine) as cold:
+            first = client.get(PREFIX + path)
+        with counting(engine) as warm:
+            second = client.get(PREFIX + path)
+        assert (len(cold), len(warm)) == (2, 1), path
+        assert first.content == second.content
