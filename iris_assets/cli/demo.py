@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from sqlalchemy import func, select
 from iris_assets.definitions import ALL_ASSETS
 from iris_assets.resources import build_resources
 from iris_resources.anomalies.tables import market_anomalies
+from iris_resources.cross_market.tables import coin_relations, market_leaders, sector_rotations
+from iris_resources.predictions.tables import market_predictions
 from iris_resources.db.engine import create_db_engine
 from iris_resources.indicators.tables import coin_metrics as coin_metrics_table
 from iris_resources.indicators.tables import feature_snapshots, indicators, regime_changes, signals
@@ -121,7 +124,8 @@ def table_counts(database_url: str) -> tuple[tuple[str, int], ...]:
             return tuple(
                 (table.name, connection.execute(select(func.count()).select_from(table)).scalar_one())
                 for table in (coins, candles, candle_aggregates, candle_gaps, candle_rejects, indicators,
-                              signals, regime_changes, feature_snapshots, coin_metrics_table, market_anomalies)
+                              signals, regime_changes, feature_snapshots, coin_metrics_table, market_anomalies,
+                              coin_relations, market_leaders, sector_rotations, market_predictions)
             )
     finally:
         engine.dispose()
@@ -149,12 +153,12 @@ def top_coins(database_url: str, limit: int = 5) -> tuple[dict[str, Any], ...]:
 def format_summary(summary: DemoSummary) -> str:
     """A plain-text summary table."""
     lines = [f"IRIS demo over {summary.window[0]:%Y-%m-%d} … {summary.window[1]:%Y-%m-%d} (UTC, end exclusive)", ""]
-    width = max(len(step.assets) for step in summary.steps)
-    lines.append(f"{'assets':<{width}}  {'partitions':<23} {'seconds':>8}  status")
-    lines += [
-        f"{step.assets:<{width}}  {step.partitions:<23} {step.seconds:>8.1f}  {'ok' if step.success else 'FAILED'}"
-        for step in summary.steps
-    ]
+    lines.append(f"{'run':<4} {'partitions':<23} {'seconds':>8}  {'status':<7} assets")
+    for number, step in enumerate(summary.steps, start=1):
+        wrapped = textwrap.wrap(step.assets, width=72) or [""]
+        lines.append(f"{number:<4} {step.partitions:<23} {step.seconds:>8.1f}  "
+                     f"{'ok' if step.success else 'FAILED':<7} {wrapped[0]}")
+        lines += [f"{'':<46}{more}" for more in wrapped[1:]]
     lines += ["", f"{'table':<24} {'rows':>12}"]
     lines += [f"{name:<24} {count:>12,}" for name, count in summary.table_rows]
     if summary.top_coins:

@@ -1,7 +1,9 @@
 """Relation (lead/lag) parameters: the reference's constants (spec §2.2) in one frozen config.
 
 Every default reproduces IRIS: a 200-candle window, at least 48 paired returns, lags up to 8 hours
-capped at 24 bars, |ρ| ≥ 0.25 to be active, confidence clamped to [0.20, 0.99]. Preferred leaders
+capped at 24 bars, |ρ| ≥ 0.25 to be active, confidence clamped to [0.20, 0.99] — except that an
+active relation must also be statistically significant across all pairs and lags searched (our
+addition: otherwise the best of nine lags over many pairs of noise is "active"). Preferred leaders
 are configuration (DECISIONS.md 19), not hard-coded symbols; their order is the config order.
 """
 
@@ -21,6 +23,10 @@ class RelationConfig:
     max_lag_hours: int = 8
     max_lag_bars_cap: int = 24
     min_correlation: float = 0.25  # |ρ| below this marks the relation inactive
+    # Family-wise significance over every pair and lag searched (Bonferroni, Fisher z): searching
+    # 9 lags × N² pairs, the best of pure noise clears 0.25 routinely; an active relation must also
+    # beat what noise reaches by chance. None keeps the reference's bare 0.25.
+    significance: float | None = 0.01
     confidence_floor: float = 0.20
     confidence_cap: float = 0.99
     preferred_leaders: tuple[int, ...] = ()  # coin ids, most preferred first

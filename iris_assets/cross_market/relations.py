@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from statistics import NormalDist
 
 import numpy as np
 import polars as pl
@@ -57,7 +58,9 @@ def compute_relations(closes: pl.DataFrame, timeframe: int, *, as_of: datetime |
     sample = counts[lag, leader_idx, follower_idx]
     has_sample = usable[lag, leader_idx, follower_idx]
     rho = np.where(has_sample, rho, 0.0)  # fewer than min_points pairs at every lag: no estimate
-    active = has_sample & (np.abs(rho) >= config.min_correlation)
+    threshold = np.maximum(config.min_correlation, critical_correlation(sample, leader_idx.size * corr.shape[0],
+                                                                        config.significance))
+    active = has_sample & (np.abs(rho) >= threshold)
     raw = np.abs(rho) * np.minimum(sample / config.lookback, 1.0)
     confidence = np.where(active, np.clip(raw, config.confidence_floor, config.confidence_cap), 0.0)
     frame = pl.DataFrame(
@@ -74,6 +77,18 @@ def compute_relations(closes: pl.DataFrame, timeframe: int, *, as_of: datetime |
         }
     ).cast(RELATION_SCHEMA)  # type: ignore[arg-type]
     return order_relations(frame, config.preferred_leaders)
+
+
+def critical_correlation(sample: np.ndarray, tests: int, significance: float | None) -> np.ndarray:
+    """|ρ| that pure noise exceeds with probability ``significance`` across ``tests`` correlations.
+
+    Bonferroni over the tests, two-sided, through Fisher's z (ρ = tanh(z / √(n − 3))).
+    """
+    if significance is None or tests <= 0:
+        return np.zeros_like(sample, dtype=float)
+    z = NormalDist().inv_cdf(1.0 - significance / (2.0 * tests))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(sample > 3, np.tanh(z / np.sqrt(np.maximum(sample - 3, 1))), 1.0)
 
 
 def order_relations(relations: pl.DataFrame, preferred_leaders: Sequence[int] = ()) -> pl.DataFrame:

@@ -82,6 +82,7 @@ def _multi_touch(bars: Bars, top: bool, touches: int, span: int = 2, scaled: boo
     extrema = _close_extrema(bars)
     support = extrema.min(picks[:, 0], picks[:, -1])
     resistance = extrema.max(picks[:, 0], picks[:, -1])
+    ok &= resistance > support  # a plateau (flat closes) is not a formation
     if scaled:
         ok &= _crossing(close, support if top else resistance, down=top)
     fired = ok & ((close <= support) if top else (close >= resistance))

@@ -105,6 +105,7 @@ def _band_walk(bars: Bars, bull: bool) -> Hits:
     """The last 4 closes hugging the upper (lower) band within 1.5 %."""
     close = bars.close
     near = close >= bars.col("bb_upper") * 0.985 if bull else close <= bars.col("bb_lower") * 1.015
+    near &= bars.col("bb_width") > 0  # a zero-width band (flat closes) cannot be walked
     walk = rolling_sum(near.astype(np.float64), 4) == 4
     return Hits.one_sided(walk, BULLISH if bull else BEARISH, 0.67)
 

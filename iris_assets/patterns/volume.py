@@ -51,6 +51,7 @@ def volume_dry_up(bars: Bars) -> Hits:
     ratio = volume_ratio(bars.volume, 25)
     spread = (rolling_max(close, 9, 1) - rolling_min(close, 9, 1)) / np.maximum(lag(close, 1), 1e-9)
     ok = (ratio <= 0.65) & (spread <= 0.04) & (close >= rolling_max(close, 10, 5) * 0.98)
+    ok &= rolling_max(bars.volume, 20, 1) > 0  # no volume at all is missing data, not a dry-up
     return Hits.one_sided(ok, BULLISH, 0.64 + np.maximum(0.65 - ratio, 0))
 
 

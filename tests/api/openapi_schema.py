@@ -64,7 +64,7 @@ def validate(value: Any, schema: dict[str, Any], document: dict[str, Any], path:
     if isinstance(value, dict) and (kind == "object" or "properties" in schema):
         properties = schema.get("properties", {})
         errors += [f"{path}: missing {name!r}" for name in schema.get("required", []) if name not in value]
-        extra = schema.get("additionalProperties", False if properties else True)
+        extra = schema.get("additionalProperties", not properties)
         for name, item in value.items():
             if name in properties:
                 errors += validate(item, properties[name], document, f"{path}.{name}")

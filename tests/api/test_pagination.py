@@ -27,7 +27,8 @@ def _walk(client: TestClient, path: str, params: dict[str, Any], limit: int) -> 
     items: list[Any] = []
     pages, cursor = 0, None
     while True:
-        response = client.get(PREFIX + path, params={**params, "limit": limit, **({"cursor": cursor} if cursor else {})})
+        paging = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        response = client.get(PREFIX + path, params={**params, **paging})
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["count"] == len(body["data"]) <= limit

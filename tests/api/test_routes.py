@@ -173,7 +173,7 @@ def test_anomalies_default_to_open_ones_and_answer_by_id(client: TestClient) -> 
 def test_health_reports_dependencies_and_projection_times(client: TestClient) -> None:
     body = client.get(f"{PREFIX}/health").json()
     assert body["status"] == "ok" and body["database"] and body["redis"]
-    assert {p["name"] for p in body["projections"]} == {"market_flow", "market_radar"}
+    assert {p["name"] for p in body["projections"]} >= {"market_flow", "market_radar"}
     assert all(p["generated_at"] and p["run_id"] for p in body["projections"])
 
 

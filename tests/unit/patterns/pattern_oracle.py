@@ -87,3 +87,13 @@ def rule(slug: str, min_bars: int, size: int) -> Callable[[Callable[[Window], Re
         return fn
 
     return register
+
+
+def load_rules() -> dict[str, tuple[int, int, Callable[[Window], Result]]]:
+    """Every scalar rule (importing the rule modules registers them)."""
+    import tests.unit.patterns.pattern_oracle_continuation
+    import tests.unit.patterns.pattern_oracle_indicators
+    import tests.unit.patterns.pattern_oracle_structural
+    import tests.unit.patterns.pattern_oracle_volume  # noqa: F401
+
+    return RULES

@@ -202,8 +202,9 @@ def _narrow(w: Window) -> Result:
 
 def _band_walk(w: Window, bull: bool) -> Result:
     band = w.last("bb_upper" if bull else "bb_lower", 4)
-    for close, level in zip(w.c[-4:], band, strict=True):
-        if level is None or (bull and close < level * 0.985) or (not bull and close > level * 1.015):
+    widths = w.last("bb_width", 4)
+    for close, level, width in zip(w.c[-4:], band, widths, strict=True):
+        if level is None or not width or (bull and close < level * 0.985) or (not bull and close > level * 1.015):
             return None
     return (1 if bull else -1), 0.67
 

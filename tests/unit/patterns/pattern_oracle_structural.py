@@ -43,6 +43,8 @@ def _touches(w: Window, top: bool, n: int) -> Result:
         return None
     span = c[picks[0][0] : picks[-1][0] + 1]
     support, resistance = min(span), max(span)
+    if resistance <= support:  # engine guard: a plateau is not a formation
+        return None
     if (top and c[-1] > support) or (not top and c[-1] < resistance):
         return None
     return (-1 if top else 1, 0.62 + abs(resistance - support) / max(mean, 1e-9) * 1.8 + (n - 2) * 0.04)

@@ -36,6 +36,8 @@ def _divergence(w: Window) -> Result:
 @rule("volume_dry_up", 25, 25)
 def _dry(w: Window) -> Result:
     c, ratio = w.c, vr(w.v)
+    if max(w.v[-21:-1]) <= 0:  # engine guard: no volume at all is missing data
+        return None
     if ratio > 0.65 or (max(c[-10:-1]) - min(c[-10:-1])) / max(c[-2], 1e-9) > 0.04 or c[-1] < max(c[-15:-5]) * 0.98:
         return None
     return 1, 0.64 + max(0.65 - ratio, 0)

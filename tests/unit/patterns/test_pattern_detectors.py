@@ -12,7 +12,9 @@ from tests.unit.patterns.pattern_builders import candles, shape
 from tests.unit.patterns.pattern_cases import Case
 from tests.unit.patterns.pattern_cases_indicators import CANDLESTICK, MOMENTUM, VOLATILITY, VOLUME
 from tests.unit.patterns.pattern_cases_price import CONTINUATION, STRUCTURAL
-from tests.unit.patterns.pattern_oracle import RULES, Window
+from tests.unit.patterns.pattern_oracle import Window, load_rules
+
+RULES = load_rules()
 
 CASES: dict[str, Case] = {**STRUCTURAL, **CONTINUATION, **MOMENTUM, **VOLATILITY, **VOLUME, **CANDLESTICK}
 

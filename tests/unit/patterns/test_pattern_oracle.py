@@ -13,7 +13,9 @@ import tests.unit.patterns.pattern_oracle_volume  # noqa: F401
 from iris_assets.patterns.catalog import BY_SLUG, CONFIDENCE_CLAMPS
 from iris_assets.patterns.engine import PIPELINE_MIN_CANDLES, detect_all
 from tests.unit.patterns.pattern_builders import random_walk, regime_walk
-from tests.unit.patterns.pattern_oracle import RULES, Window
+from tests.unit.patterns.pattern_oracle import Window, load_rules
+
+RULES = load_rules()
 
 # Formation detectors extended by a scale-aware variant: the reference rule is a subset of them.
 CALIBRATED = {"head_shoulders", "inverse_head_shoulders", "double_top", "double_bottom", "ascending_triangle",
