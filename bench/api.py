@@ -92,7 +92,7 @@ def api_server(database_url: str, redis_url: str, workers: int) -> Iterator[str]
     """The API in a uvicorn process; yields its base URL once ``/health`` answers."""
     from iris_resources.services.ports import free_port
 
-    port = free_port()
+    port = free_port(0)
     env = {**os.environ, "IRIS_DATABASE_URL": database_url, "IRIS_REDIS_URL": redis_url,
            "IRIS_API_CACHE_PREFIX": f"iris:bench:{uuid.uuid4().hex[:6]}"}
     process = subprocess.Popen(

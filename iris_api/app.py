@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
@@ -35,6 +36,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Few threads: sync routes mostly wait on PostgreSQL/Redis, and dozens of threads contending
+        # for the GIL cost more CPU than the requests themselves.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = runtime.settings.api_threads
         await run_in_threadpool(verify_read_role, runtime.engine, runtime.settings)
         yield
         runtime.close()

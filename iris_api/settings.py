@@ -26,6 +26,7 @@ class ApiSettings(BaseSettings):
     api_read_role: str = Field(default=READ_ROLE, pattern=r"^[a-z_][a-z0-9_]*$",
                                description="Role every API connection switches to (SET ROLE).")
 
+    api_threads: int = Field(default=int(__import__("os").environ.get("IRIS_API_THREADS_DEFAULT", 4)), ge=1, description="Threads running sync routes.")
     api_pool_size: int = Field(default=8, ge=1, description="Connections kept open per API process.")
     api_pool_overflow: int = Field(default=8, ge=0, description="Extra connections under bursts.")
     api_pool_timeout_s: float = Field(default=5.0, gt=0, description="Wait for a free connection, then 503.")

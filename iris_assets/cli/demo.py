@@ -16,12 +16,12 @@ from iris_assets.definitions import ALL_ASSETS
 from iris_assets.resources import build_resources
 from iris_resources.anomalies.tables import market_anomalies
 from iris_resources.cross_market.tables import coin_relations, market_leaders, sector_rotations
-from iris_resources.predictions.tables import market_predictions
 from iris_resources.db.engine import create_db_engine
 from iris_resources.indicators.tables import coin_metrics as coin_metrics_table
 from iris_resources.indicators.tables import feature_snapshots, indicators, regime_changes, signals
 from iris_resources.market_data.tables import candle_aggregates, candle_gaps, candle_rejects, candles, coins
 from iris_resources.market_data.timeframes import parse_timeframe
+from iris_resources.predictions.tables import market_predictions
 from iris_resources.settings import IrisSettings
 from iris_resources.sources.factory import build_source
 

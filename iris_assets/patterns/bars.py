@@ -78,7 +78,7 @@ class Hits:
     @classmethod
     def one_sided(cls, fired: BoolArray, direction: int, confidence: FloatArray | float) -> Hits:
         """Hits that always carry ``direction`` (+1 bullish, -1 bearish, 0 neutral)."""
-        fired = np.asarray(fired, dtype=bool) & True
+        fired = np.asarray(fired, dtype=bool)
         conf = np.broadcast_to(np.asarray(confidence, dtype=np.float64), fired.shape)
         return cls(fired, np.full(fired.shape, direction, dtype=np.int8), np.asarray(conf, dtype=np.float64))
 

@@ -38,7 +38,8 @@ class PatternSpec:
     """One catalog entry.
 
     ``min_bars`` is the reference detector's own minimum (0: none; the pipeline's 30-candle floor
-    applies to all), ``lookback`` the bars its window reads. ``required_indicators`` and
+    applies to all), ``lookback`` the bars its window reads (the calibrated flag and triangle
+    variants read further back than the reference's 35 / 60 bars). ``required_indicators`` and
     ``needs_trend`` / ``needs_volume`` drive the dependency gate (§2.4).
     """
 
@@ -84,7 +85,7 @@ STRUCTURAL = _group("structural", [
     ("head_shoulders", S, 40, 90), ("inverse_head_shoulders", B, 40, 90),
     ("double_top", S, 30, 90), ("triple_top", S, 30, 90),
     ("double_bottom", B, 30, 90), ("triple_bottom", B, 30, 90),
-    ("ascending_triangle", B, 35, 60), ("descending_triangle", S, 35, 60), ("symmetrical_triangle", X, 35, 60),
+    ("ascending_triangle", B, 35, 90), ("descending_triangle", S, 35, 90), ("symmetrical_triangle", X, 35, 60),
     ("rising_wedge", S, 30, 45), ("falling_wedge", B, 30, 45),
     ("rectangle_top", S, 35, 45), ("rectangle_bottom", B, 35, 45),
     ("broadening_top", S, 40, 50), ("broadening_bottom", B, 40, 50), ("expanding_triangle", X, 40, 55),
@@ -93,7 +94,7 @@ STRUCTURAL = _group("structural", [
     ("diamond_bottom", B, 45, 60), ("diamond_top", S, 45, 60), ("flat_base", B, 30, 35),
 ])
 CONTINUATION = _group("continuation", [
-    ("bull_flag", B, 30, 35), ("bear_flag", S, 30, 35), ("pennant", X, 28, 30), ("cup_and_handle", B, 60, 80),
+    ("bull_flag", B, 30, 85), ("bear_flag", S, 30, 85), ("pennant", X, 28, 30), ("cup_and_handle", B, 60, 80),
     ("breakout_retest", X, 30, 40), ("consolidation_breakout", X, 24, 24), ("high_tight_flag", B, 30, 32),
     ("falling_channel_breakout", B, 35, 45), ("rising_channel_breakdown", S, 35, 45),
     ("measured_move_bullish", B, 36, 40), ("measured_move_bearish", S, 36, 40), ("base_breakout", B, 30, 34),

@@ -3,6 +3,9 @@ handle, breakout-retest, consolidation breakout, high tight flag and channel bre
 
 Offsets follow the reference's ``c[-k]`` notation as lags ``k - 1``; ``c[-a:-b]`` is the window of
 ``a - b`` bars ending ``b`` bars before the current one.
+
+Calibration (bull/bear flag): the reference rule is kept and ``_flag_breakout`` is OR-ed in, so
+every reference detection survives and breakouts of longer flags are added (see its docstring).
 """
 
 from __future__ import annotations

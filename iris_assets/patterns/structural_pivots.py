@@ -4,6 +4,17 @@ bottoms, triangles and the expanding triangle, evaluated at every bar.
 Each bar ``t`` sees the window of the last ``lookback`` bars, exactly like the reference's slice;
 the pivots of that window are the whole-history pivots between ``s + span`` and ``t - span`` (see
 ``_pivots``), so no bar after ``t`` is ever read.
+
+Calibration (head & shoulders, double tops/bottoms, ascending/descending triangles). The reference
+rule is kept and a scale-aware variant is OR-ed in where it is silent, so every reference detection
+survives. Why: on hourly candles single-bar noise makes span-2 pivots inside every leg, so "the last
+three pivot highs" are rarely the shoulders and head; the 60-bar triangle window is shorter than
+many triangles; and absolute thresholds (2 % head prominence, 8 % triangle height, 0.2 %/step flat
+resistance) mean different things on a quiet 1h chart and a volatile 1d one. The variant uses
+span-4 pivots (``COARSE_SPAN``), a 90-bar triangle window, ATR-relative prominence
+(``min(2 %, HEAD_ATR × ATR)``) and height (``max(8 %, TRIANGLE_ATR × ATR)``), a flat side at most
+``TRIANGLE_FLAT`` × as steep as the converging side, and fires only on the breakout bar itself
+(previous close still on the other side of the level), so it adds events, not persistent states.
 """
 
 from __future__ import annotations
@@ -14,7 +25,7 @@ from ._arrays import BoolArray, FloatArray, lag, pct, within
 from ._pivots import Pivots, RangeExtrema
 from .bars import BEARISH, BULLISH, Bars, Detector, Hits
 
-# Calibration of the formation detectors (see the module docstring of ``calibration`` in the report).
+# Calibration of the variants (module docstring); tuned on the synthetic market's planted formations.
 COARSE_SPAN = 4
 HEAD_ATR = 1.0
 TRIANGLE_ATR = 8.0

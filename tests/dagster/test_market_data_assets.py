@@ -140,3 +140,10 @@ def test_bad_rows_from_a_file_are_quarantined_and_gaps_warn(
     with engine.connect() as connection:
         reasons = connection.execute(text("SELECT reason FROM candle_rejects")).scalars().all()
     assert reasons == ["high_below_low"]
+
+
+def test_the_code_location_has_its_sensors_schedules_and_jobs() -> None:
+    assert defs.resolve_job_def("prediction_evaluation_job") is not None
+    schedule = defs.resolve_schedule_def("prediction_evaluation_schedule")
+    assert schedule.cron_schedule == "*/15 * * * *"
+    assert defs.resolve_sensor_def("outbox_relay_sensor").minimum_interval_seconds == 15

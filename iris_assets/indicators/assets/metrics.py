@@ -12,7 +12,8 @@ from iris_resources.indicators.queries import IndicatorQueries
 from iris_resources.market_data.queries import MarketDataQueries
 
 
-@dg.asset(group_name="indicators", kinds={"postgres", "polars"}, deps=["indicators"])
+@dg.asset(group_name="indicators", kinds={"postgres", "polars"}, deps=["indicators"],
+          automation_condition=dg.AutomationCondition.eager())
 def coin_metrics(context: dg.AssetExecutionContext, config: MarketScope,
                  transaction: TransactionResource) -> dg.MaterializeResult:
     """Latest metrics per coin and timeframe: price, percent changes (1h/24h/7d), log-return

@@ -21,7 +21,8 @@ def _projection_metadata(payload: dict[str, Any], source: datetime | None) -> di
     return {**counts, "source_timestamp": dg.MetadataValue.text(str(source or ""))}
 
 
-@dg.asset(group_name="indicators", kinds={"postgres"}, deps=["coin_metrics"])
+@dg.asset(group_name="indicators", kinds={"postgres"}, deps=["coin_metrics"],
+          automation_condition=dg.AutomationCondition.eager())
 def market_radar(context: dg.AssetExecutionContext, transaction: TransactionResource) -> dg.MaterializeResult:
     """Hot coins, emerging coins, volatility spikes and recent regime changes (reference 3.14)."""
     with transaction.begin() as uow:
@@ -38,7 +39,8 @@ def market_radar(context: dg.AssetExecutionContext, transaction: TransactionReso
     return dg.MaterializeResult(metadata=_projection_metadata(payload, source))
 
 
-@dg.asset(group_name="indicators", kinds={"postgres"}, deps=["coin_metrics"])
+@dg.asset(group_name="indicators", kinds={"postgres"}, deps=["coin_metrics"],
+          automation_condition=dg.AutomationCondition.eager())
 def market_flow(context: dg.AssetExecutionContext, transaction: TransactionResource) -> dg.MaterializeResult:
     """Market leaders, the strongest lead/lag relations, sector metrics and sector rotations, all from
     their tables (reference 3.14, DECISIONS.md 20)."""

@@ -2,7 +2,7 @@
 
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -48,6 +48,19 @@ def _rejects_by_day(rejects: pl.DataFrame, start: datetime, end: datetime) -> di
     return {day: tagged.filter(pl.col("_day") == day).drop("_day") for day, _ in days(start, end)}
 
 
+def utc_now() -> datetime:
+    """The wall clock (a function so tests can pin it)."""
+    return datetime.now(UTC)
+
+
+def closed_only(raw: pl.DataFrame, coins: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """Drop candles that have not closed by ``now`` (a live partition is polled while it fills)."""
+    return raw.join(coins.select("symbol", pl.col("timeframe").alias("_tf")), on="symbol", how="left").filter(
+        pl.col("_tf").is_null()
+        | (pl.col("timestamp") + pl.duration(minutes=pl.col("_tf").cast(pl.Int64)) <= now)
+    ).drop("_tf")
+
+
 def candle_closed_events(accepted: pl.DataFrame, before: dict[int, datetime], source: str) -> list[dict[str, Any]]:
     """One ``candle_closed`` per coin whose newest candle moved forward (reference 2.5 event rule).
 
@@ -55,11 +68,11 @@ def candle_closed_events(accepted: pl.DataFrame, before: dict[int, datetime], so
     """
     if accepted.is_empty():
         return []
-    newest = accepted.group_by("coin_id").agg(pl.col("timestamp").max(), pl.len().alias("count"),
-                                              pl.col("timeframe").first())
+    newest = accepted.group_by("coin_id").agg(pl.col("timestamp").max(), pl.col("timestamp").min().alias("first"),
+                                              pl.len().alias("count"), pl.col("timeframe").first())
     return [
         {"coin_id": row["coin_id"], "timeframe": row["timeframe"], "timestamp": row["timestamp"],
-         "payload": {"created_count": row["count"], "source": source,
+         "payload": {"created_count": row["count"], "source": source, "first_timestamp": row["first"].isoformat(),
                      "close_time": (row["timestamp"] + timedelta(minutes=row["timeframe"])).isoformat()}}
         for row in newest.iter_rows(named=True)
         if row["coin_id"] not in before or row["timestamp"] > before[row["coin_id"]]
@@ -70,7 +83,7 @@ def _load_window(transaction: TransactionResource, source: CandleSource, coins: 
                  start: datetime, end: datetime, symbols: list[str]) -> dict[str, int]:
     """Fetch, validate and store whole days ``[start, end)`` in one transaction; returns counters."""
     batch = source.fetch(coins.get_column("symbol").to_list(), start, end)
-    checked = validate_candles(batch.candles, coins)
+    checked = validate_candles(closed_only(batch.candles, coins, utc_now()), coins)
     rejects = pl.concat([batch.rejects, checked.rejects], how="vertical_relaxed")
     coin_ids = coins.get_column("coin_id").to_list()
     with transaction.begin() as uow:

@@ -18,7 +18,8 @@ OUTCOME_CHECKS = [dg.AssetCheckSpec(
 
 
 @dg.asset(group_name="predictions", kinds={"postgres", "polars"}, deps=["market_predictions", "candle_aggregates"],
-          check_specs=OUTCOME_CHECKS)
+          check_specs=OUTCOME_CHECKS,
+          automation_condition=dg.AutomationCondition.eager())
 def prediction_outcomes(context: dg.AssetExecutionContext, transaction: TransactionResource) -> dg.MaterializeResult:
     """Confirmed / failed / expired (``no_data``) outcomes of pending predictions, evaluated on the
     relation's timeframe candles strictly after creation, up to the newest closed candle; decided
@@ -60,7 +61,8 @@ def prediction_outcomes(context: dg.AssetExecutionContext, transaction: Transact
     )
 
 
-@dg.asset(group_name="predictions", kinds={"postgres"}, deps=["prediction_outcomes"])
+@dg.asset(group_name="predictions", kinds={"postgres"}, deps=["prediction_outcomes"],
+          automation_condition=dg.AutomationCondition.eager())
 def prediction_quality(context: dg.AssetExecutionContext, transaction: TransactionResource) -> dg.MaterializeResult:
     """Hit rate, information coefficient and rank IC per relation, per timeframe and overall."""
     with transaction.begin() as uow:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -66,7 +67,7 @@ def regime_walk(seed: int, n: int) -> pl.DataFrame:
     return random_walk(seed, n, vols, drifts)
 
 
-def shape(points: list[tuple[int, float]], *, noise: float = 0.0, seed: int = 0) -> np.ndarray:
+def shape(points: Sequence[tuple[float, float]], *, noise: float = 0.0, seed: int = 0) -> np.ndarray:
     """Closes through piecewise-linear key points ``(bar, price)`` (first bar 0), optional relative noise."""
     xs = np.array([x for x, _ in points], dtype=np.float64)
     ys = np.array([y for _, y in points], dtype=np.float64)

@@ -7,7 +7,7 @@ the indicator's smoothing. The near miss must not fire anywhere in that tail.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,10 +29,10 @@ class Case:
     tail: int = 1
 
 
-def closes(points: list[tuple[int, float]], last: float | None = None, **kwargs: object) -> Builder:
+def closes(points: Sequence[tuple[float, float]], last: float | None = None, **kwargs: object) -> Builder:
     """Closes through ``points`` after the flat lead (bars offset by 60); ``last`` replaces the final close."""
     def build() -> pl.DataFrame:
-        values = shape(LEAD + [(x + 60, y) for x, y in points])
+        values = shape([*LEAD, *((x + 60, y) for x, y in points)])
         if last is not None:
             values[-1] = last
         return candles(values, **kwargs)  # type: ignore[arg-type]
@@ -47,7 +47,9 @@ def zigzag(n: int, centre: float, start_amp: float, end_amp: float, period: int 
     return centre + slope * i + amp * wave
 
 
-def series(values: np.ndarray, last: float | None = None, volume: np.ndarray | None = None, **kwargs: object) -> Builder:
+def series(
+    values: np.ndarray, last: float | None = None, volume: np.ndarray | None = None, **kwargs: object
+) -> Builder:
     """A flat 60-bar lead at ``values[0]`` followed by ``values`` (``last`` replaces the final close)."""
     def build() -> pl.DataFrame:
         full = np.concatenate((np.full(60, values[0]), values))

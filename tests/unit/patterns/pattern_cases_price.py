@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import polars as pl
 
@@ -16,10 +18,11 @@ ASC = [(6, 110), (12, 102), (18, 110), (24, 105), (30, 110), (36, 107.5), (40, 1
 SYM = [(6, 104), (12, 97), (18, 103), (24, 98), (30, 102), (36, 99), (40, 101), (41, 105)]
 EXPANDING = [(6, 102), (12, 98), (18, 104), (24, 96), (30, 106), (36, 94), (40, 100), (41, 107)]
 ROUNDED = [(15, 100), (35, 88), (58, 100), (68, 100), (69, 101)]
+DIAMOND = np.concatenate((zigzag(18, 100, 1, 1), zigzag(24, 100, 6, 6), zigzag(18, 100, 0.4, 0.4)))
 FLAT_BASE = [(20, 110), (34, 111), (35, 113)]
 
 
-def mirror(points: list[tuple[int, float]], around: float = 100.0) -> list[tuple[int, float]]:
+def mirror(points: Sequence[tuple[float, float]], around: float = 100.0) -> list[tuple[float, float]]:
     """The upside-down shape (tops become bottoms)."""
     return [(x, 2 * around - y) for x, y in points]
 
@@ -80,22 +83,16 @@ STRUCTURAL: dict[str, Case] = {
                                         channel_frame(45, 104, 100, 126, 122, 124.0)),
     "rounded_bottom": Case(closes(ROUNDED), "bullish", closes(ROUNDED, last=99)),
     "rounded_top": Case(closes(mirror(ROUNDED)), "bearish", closes(mirror(ROUNDED), last=101)),
-    "diamond_bottom": Case(series(np.concatenate((zigzag(18, 100, 1, 1), zigzag(24, 100, 6, 6), zigzag(18, 100, .4, .4))),
-                                  last=101.0), "bullish",
-                           series(np.concatenate((zigzag(18, 100, 1, 1), zigzag(24, 100, 6, 6), zigzag(18, 100, .4, .4))),
-                                  last=100.2)),
-    "diamond_top": Case(series(np.concatenate((zigzag(18, 100, 1, 1), zigzag(24, 100, 6, 6), zigzag(18, 100, .4, .4))),
-                               last=99.0), "bearish",
-                        series(np.concatenate((zigzag(18, 100, 1, 1), zigzag(24, 100, 6, 6), zigzag(18, 100, .4, .4))),
-                               last=99.8)),
+    "diamond_bottom": Case(series(DIAMOND, last=101.0), "bullish", series(DIAMOND, last=100.2)),
+    "diamond_top": Case(series(DIAMOND, last=99.0), "bearish", series(DIAMOND, last=99.8)),
     "flat_base": Case(closes(FLAT_BASE), "bullish", closes(FLAT_BASE, last=110.5)),
 }
 
 FLAG = [(0, 100), (13, 108), (22, 104.5), (23, 105.8)]
 POLE = [(0, 100), (16, 115), (17, 114), (26, 114.5), (27, 116)]
 CUP = [(10, 110), (19, 109), (40, 95), (62, 109), (70, 105), (79, 111)]
-RETEST = list(zip(range(20), [100.0, 104.0] * 10, strict=True)) + [(20, 100), (21, 104), (22, 106), (23, 107),
-                                                                    (24, 106), (25, 105), (26, 104.5), (27, 105)]
+RETEST = [*zip(range(20), [100.0, 104.0] * 10, strict=True), (20, 100), (21, 104), (22, 106), (23, 107),
+          (24, 106), (25, 105), (26, 104.5), (27, 105)]
 
 
 def pennant_frame(last: float) -> Builder:

@@ -30,6 +30,13 @@ class Window:
     v: list[float]
     ind: dict[str, np.ndarray]
 
+    @classmethod
+    def of(cls, columns: dict[str, list[float]], t: int, size: int, ind: dict[str, np.ndarray]) -> Window:
+        """The window of ``size`` bars ending at ``t`` from whole-series columns (open, high, low, close, volume)."""
+        s = max(0, t - size + 1)
+        o, h, l, c, v = (columns[name][s : t + 1] for name in ("open", "high", "low", "close", "volume"))  # noqa: E741
+        return cls(t, s, o, h, l, c, v, ind)
+
     def at(self, name: str, position: int) -> float | None:
         """Indicator ``name`` at window position ``position`` (None when undefined)."""
         value = float(self.ind[name][self.start + position])

@@ -158,7 +158,9 @@ def _atr_spike(w: Window) -> Result:
     return -1, 0.64 + min(cur / base / 10, 0.2)
 
 
-def _compression(w: Window, name: str, recent_n: int, prior: tuple[int, int], need: tuple[int, int], k: float) -> Result:
+def _compression(
+    w: Window, name: str, recent_n: int, prior: tuple[int, int], need: tuple[int, int], k: float
+) -> Result:
     values = w.last(name, prior[0])
     recent, older = defined(values[-recent_n:]), defined(values[: prior[0] - prior[1]])
     if len(recent) < need[0] or len(older) < need[1] or fmean(recent) >= fmean(older) * k:

@@ -50,9 +50,10 @@ def _touches(w: Window, top: bool, n: int) -> Result:
     return (-1 if top else 1, 0.62 + abs(resistance - support) / max(mean, 1e-9) * 1.8 + (n - 2) * 0.04)
 
 
-for _n, _name in ((2, "double"), (3, "triple")):
-    rule(f"{_name}_top", 30, 90)(lambda w, n=_n: _touches(w, True, n))
-    rule(f"{_name}_bottom", 30, 90)(lambda w, n=_n: _touches(w, False, n))
+rule("double_top", 30, 90)(lambda w: _touches(w, True, 2))
+rule("triple_top", 30, 90)(lambda w: _touches(w, True, 3))
+rule("double_bottom", 30, 90)(lambda w: _touches(w, False, 2))
+rule("triple_bottom", 30, 90)(lambda w: _touches(w, False, 3))
 
 
 def _triangle_parts(w: Window) -> tuple[list[float], list[float]] | None:
@@ -102,14 +103,14 @@ def _expanding(w: Window) -> Result:
 
 
 def _wedge(w: Window, rising: bool) -> Result:
-    h, l, close = w.h, w.l, w.c[-1]
-    sh, sl = slope(h[-15:]), slope(l[-15:])
-    start, end = max(h[:15]) - min(l[:15]), max(h[-15:]) - min(l[-15:])
+    h, lo, close = w.h, w.l, w.c[-1]
+    sh, sl = slope(h[-15:]), slope(lo[-15:])
+    start, end = max(h[:15]) - min(lo[:15]), max(h[-15:]) - min(lo[-15:])
     if start <= 0 or end >= start:
         return None
     conf = 0.64 + (start - end) / start
     if rising:  # fixed: the 4 lows before the current bar
-        return (-1, conf) if sh > 0 and sl > 0 and sl > sh and close <= min(l[-5:-1]) else None
+        return (-1, conf) if sh > 0 and sl > 0 and sl > sh and close <= min(lo[-5:-1]) else None
     return (1, conf) if sh < 0 and sl < 0 and sh < sl and close >= max(h[-5:-1]) else None
 
 
@@ -134,13 +135,13 @@ rule("rectangle_bottom", 35, 45)(lambda w: _rectangle(w, False))
 
 
 def _broadening(w: Window, top: bool) -> Result:
-    h, l, close = w.h, w.l, w.c[-1]
-    start, end = max(h[:20]) - min(l[:20]), max(h[-20:]) - min(l[-20:])
+    h, lo, close = w.h, w.l, w.c[-1]
+    start, end = max(h[:20]) - min(lo[:20]), max(h[-20:]) - min(lo[-20:])
     if start <= 0 or end <= start * 1.2:
         return None
     conf = 0.63 + (end - start) / start
     if top:  # fixed: the 7 lows before the current bar
-        return (-1, conf) if close < min(l[-8:-1]) else None
+        return (-1, conf) if close < min(lo[-8:-1]) else None
     return (1, conf) if close > max(h[-8:-1]) else None
 
 

@@ -176,7 +176,8 @@ def test_vectorised_market_cycle_equals_the_scalar_rule_on_every_bar() -> None:
     n = 400
     close = 100 * np.exp(np.cumsum(rng.normal(0, 0.03, n)))
     frame = bars(n, close=list(close), trend_score=list(rng.integers(0, 101, n)),
-                 market_regime=list(rng.choice(REGIMES[:-1], n)), capital_flow=list(rng.normal(0, 0.03, n)))
+                 market_regime=list(rng.choice(np.array(REGIMES[:-1], dtype=object), n)),
+                 capital_flow=list(rng.normal(0, 0.03, n)))
     found = detections(*[(int(h), "volume_spike", "volume", "neutral", 0.7) for h in rng.integers(0, n, 150)])
     clusters = detections(*[(int(h), "cluster_bullish", "cluster", "bullish", 0.8) for h in rng.integers(0, n, 20)])
     out = market_cycle(frame, 60, found, clusters, window=timedelta(hours=6))

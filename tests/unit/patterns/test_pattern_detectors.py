@@ -26,10 +26,8 @@ def _directions(frame: pl.DataFrame, slug: str, tail: int) -> set[str]:
 
 
 def _window(frame: pl.DataFrame, size: int) -> Window:
-    t = frame.height - 1
-    s = max(0, t - size + 1)
-    cols = [frame.get_column(name).to_list()[s:] for name in ("open", "high", "low", "close", "volume")]
-    return Window(t, s, *cols, {})
+    cols = {name: frame.get_column(name).to_list() for name in ("open", "high", "low", "close", "volume")}
+    return Window.of(cols, frame.height - 1, size, {})
 
 
 def test_every_catalog_detector_has_a_constructed_case() -> None:

@@ -30,6 +30,10 @@ def test_catalog_holds_the_reference_87_detectors_plus_8_candlesticks() -> None:
     assert set(DETECTORS) == set(BY_SLUG)
 
 
+def test_incremental_tail_covers_every_detector_window() -> None:
+    assert max(spec.lookback for spec in CATALOG) <= 90 < INCREMENTAL_BARS
+
+
 def test_catalog_costs_follow_the_reference_rule() -> None:
     assert [spec_for(s).cpu_cost for s in ("head_shoulders", "cup_and_handle", "high_tight_flag")] == [4, 4, 3]
     assert [spec_for(s).cpu_cost for s in ("double_top", "bull_flag", "macd_cross", "atr_spike", "volume_spike")] == [

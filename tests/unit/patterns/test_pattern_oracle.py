@@ -43,9 +43,7 @@ def oracle(frame: pl.DataFrame) -> dict[str, dict[int, tuple[int, float]]]:
         low, high = CONFIDENCE_CLAMPS[BY_SLUG[slug].category]
         hits = {}
         for t in range(max(min_bars, PIPELINE_MIN_CANDLES) - 1, frame.height):
-            s = max(0, t - size + 1)
-            window = Window(t, s, *(cols[k][s : t + 1] for k in ("open", "high", "low", "close", "volume")), ind)
-            result = fn(window)
+            result = fn(Window.of(cols, t, size, ind))
             if result is not None:
                 hits[t] = (result[0], min(max(result[1], low), high))
         found[slug] = hits

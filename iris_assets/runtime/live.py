@@ -1,0 +1,113 @@
+"""The live chain: poll closed candles every minute, and react to new candles and new coins.
+
+- ``live_candles_schedule`` materializes today's ``candles`` partition (and yesterday's for the
+  first hour, so the bar that closes at midnight is not missed); the asset stores closed candles only.
+- ``new_candles_sensor`` follows ``candle_closed`` events in the outbox with a durable cursor (the
+  outbox id) and requests the downstream daily assets for exactly the days and symbols touched.
+- ``new_coins_sensor`` requests a history backfill for coins that have none yet.
+The unpartitioned latest-state assets follow through their automation conditions.
+"""
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dagster as dg
+from sqlalchemy import select
+
+from iris_assets.market_data.live import affected_days, live_days
+from iris_resources.db.resources import DatabaseResource
+from iris_resources.events.tables import event_outbox
+from iris_resources.market_data.tables import coins
+
+PER_COIN_ASSETS = ("candle_aggregates", "indicators", "feature_snapshots", "market_anomalies")
+CROSS_SECTION_ASSETS = ("coin_relations", "market_leaders", "market_predictions")
+MAX_EVENTS_PER_TICK = 5_000
+HISTORY_DAYS = 30
+
+live_candles_job = dg.define_asset_job(
+    "live_candles_job", selection=dg.AssetSelection.assets("candles"),
+    description="Fetch the newest closed candles of the configured source.",
+)
+candle_analytics_job = dg.define_asset_job(
+    "candle_analytics_job",
+    selection=dg.AssetSelection.assets(*PER_COIN_ASSETS, *CROSS_SECTION_ASSETS),
+    description="Every daily asset downstream of candles, for the partitions new candles touched.",
+)
+history_backfill_job = dg.define_asset_job(
+    "history_backfill_job",
+    selection=dg.AssetSelection.assets("candles", *PER_COIN_ASSETS, *CROSS_SECTION_ASSETS),
+    description="History of newly added coins, then everything derived from it.",
+)
+
+
+def _scoped_config(symbols: list[str]) -> dict[str, object]:
+    """Per-coin assets run for the touched symbols; cross-sectional ones need the whole universe."""
+    ops: dict[str, object] = {name: {"config": {"symbols": symbols}} for name in ("candle_aggregates", "indicators",
+                                                                              "feature_snapshots", "market_anomalies")}
+    ops.update({name: {"config": {"symbols": []}} for name in ("coin_relations", "market_leaders",
+                                                               "market_predictions")})
+    return {"ops": ops}
+
+
+@dg.schedule(job=live_candles_job, cron_schedule="* * * * *", execution_timezone="UTC",
+             default_status=dg.DefaultScheduleStatus.STOPPED,
+             description="Every minute: store the candles that closed since the last poll.")
+def live_candles_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
+    """One run per partition the poll covers; the run key makes a retried tick idempotent."""
+    now = context.scheduled_execution_time or datetime.now(UTC)
+    return [dg.RunRequest(run_key=f"live:{day.isoformat()}:{now:%Y%m%dT%H%M}", partition_key=day.isoformat())
+            for day in live_days(now)]
+
+
+def _sensor_run_requests(rows: list[Mapping[str, Any]], symbols_by_id: dict[int, str]) -> list[dg.RunRequest]:
+    """One run per touched day, scoped to the symbols whose candle batch covered that day."""
+    spans: list[tuple[str, datetime, datetime]] = []
+    for row in rows:
+        first_text = (row["payload"] or {}).get("first_timestamp")
+        first = datetime.fromisoformat(first_text) if first_text else row["timestamp"]
+        spans.append((symbols_by_id.get(int(row["coin_id"]), ""), first, row["timestamp"]))
+    max_id = max(int(row["id"]) for row in rows)
+    requests = []
+    for day in affected_days((first, last) for _, first, last in spans):
+        touched = sorted({symbol for symbol, first, last in spans if symbol and first.date() <= day <= last.date()})
+        requests.append(dg.RunRequest(
+            run_key=f"candles:{max_id}:{day.isoformat()}", partition_key=day.isoformat(),
+            run_config=_scoped_config(touched), tags={"iris/trigger": "new_candles"}))
+    return requests
+
+
+@dg.sensor(job=candle_analytics_job, minimum_interval_seconds=5, default_status=dg.DefaultSensorStatus.STOPPED,
+           description="Runs the daily analytics for exactly the partitions and symbols new candles touched.")
+def new_candles_sensor(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SensorResult:
+    """Cursor = the last outbox id seen; a tick with nothing new is one indexed query."""
+    cursor = int(context.cursor or 0)
+    with database.read() as connection:
+        rows: list[Mapping[str, Any]] = [dict(r) for r in connection.execute(
+            select(event_outbox.c.id, event_outbox.c.coin_id, event_outbox.c.timestamp, event_outbox.c.payload)
+            .where(event_outbox.c.id > cursor, event_outbox.c.event_type == "candle_closed")
+            .order_by(event_outbox.c.id).limit(MAX_EVENTS_PER_TICK)).mappings()]
+        if not rows:
+            return dg.SensorResult(skip_reason="no new candles")
+        symbols_by_id = dict(connection.execute(select(coins.c.id, coins.c.symbol)).all())
+    requests = _sensor_run_requests(rows, symbols_by_id)
+    return dg.SensorResult(run_requests=requests, cursor=str(max(int(r["id"]) for r in rows)))
+
+
+@dg.sensor(job=history_backfill_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.STOPPED,
+           description="Backfills the last 30 days for coins that were added and have no history yet.")
+def new_coins_sensor(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SensorResult:
+    """One ranged run for all new coins; the run key (symbols + day) keeps a tick idempotent."""
+    with database.read() as connection:
+        fresh = sorted(connection.execute(select(coins.c.symbol).where(
+            coins.c.enabled, coins.c.deleted_at.is_(None), coins.c.history_backfill_completed_at.is_(None))).scalars())
+    if not fresh:
+        return dg.SensorResult(skip_reason="no coin without history")
+    today = datetime.now(UTC).date()
+    first = today - timedelta(days=HISTORY_DAYS)
+    config = _scoped_config(fresh)
+    config["ops"]["candles"] = {"config": {"symbols": fresh}}  # type: ignore[index]
+    return dg.SensorResult(run_requests=[dg.RunRequest(
+        run_key=f"history:{','.join(fresh)}:{today.isoformat()}", run_config=config,
+        tags={"dagster/asset_partition_range_start": first.isoformat(),
+              "dagster/asset_partition_range_end": today.isoformat(), "iris/trigger": "new_coins"})])
