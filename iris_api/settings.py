@@ -26,7 +26,8 @@ class ApiSettings(BaseSettings):
     api_read_role: str = Field(default=READ_ROLE, pattern=r"^[a-z_][a-z0-9_]*$",
                                description="Role every API connection switches to (SET ROLE).")
 
-    api_threads: int = Field(default=int(__import__("os").environ.get("IRIS_API_THREADS_DEFAULT", 4)), ge=1, description="Threads running sync routes.")
+    api_threads: int = Field(default=8, ge=1, description="Threads running the (sync) routes; more only add GIL "
+                                                         "contention since routes mostly wait on PostgreSQL.")
     api_pool_size: int = Field(default=8, ge=1, description="Connections kept open per API process.")
     api_pool_overflow: int = Field(default=8, ge=0, description="Extra connections under bursts.")
     api_pool_timeout_s: float = Field(default=5.0, gt=0, description="Wait for a free connection, then 503.")
@@ -39,6 +40,7 @@ class ApiSettings(BaseSettings):
     api_redis_timeout_s: float = Field(default=0.25, gt=0, description="Redis socket timeout for the cache.")
     api_cache_enabled: bool = True
     api_cache_ttl_s: int = Field(default=300, ge=1, description="Lifetime of a cached projection body.")
+    api_cache_local_entries: int = Field(default=256, ge=0, description="Bodies each process also keeps in memory.")
     api_cache_retry_after_s: float = Field(
         default=5.0, ge=0, description="After a Redis failure, serve from the database this long before retrying.")
     api_cache_prefix: str = Field(default="iris:api:v1", description="Key prefix of cached bodies.")

@@ -105,7 +105,8 @@ def run_demo(settings: IrisSettings, database_url: str, *, days: int, symbols: l
     # Unpartitioned roots (the universe), then every daily partition of the range in one run, then
     # the latest-state products that read them.
     partitioned = [a for a in ALL_ASSETS if a.partitions_def is not None]
-    roots = [a for a in ALL_ASSETS if a.partitions_def is None and dg.AssetKey("coins") in a.keys]
+    roots = [a for a in ALL_ASSETS if a.partitions_def is None
+             and (dg.AssetKey("coins") in a.keys or dg.AssetKey("pattern_registry") in a.keys)]
     latest = [a for a in ALL_ASSETS if a.partitions_def is None and a not in roots]
     steps = [
         _materialize(roots, resources, instance, window=None, symbols=symbols),

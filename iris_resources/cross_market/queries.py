@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import polars as pl
 from sqlalchemy import Connection, func, select
@@ -95,7 +95,7 @@ class RelationQueries:
     def latest_snapshot_time(self) -> datetime | None:
         """The newest relation snapshot."""
         value: datetime | None = self._connection.execute(select(func.max(coin_relations.c.as_of))).scalar_one()
-        return value
+        return value.astimezone(UTC) if value is not None else None
 
     def latest_sector_metrics(self, limit: int) -> list[dict[str, object]]:
         """The newest sector snapshot, strongest first (JSON-ready)."""

@@ -54,14 +54,59 @@ def _column_values(series: pl.Series, kind: PgType) -> np.ndarray:
 
 def encode_rows(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]]) -> bytes:
     """Binary COPY body (no header/trailer) for ``frame``'s ``columns``, in that order."""
-    text_columns = [name for name, kind in columns if kind == "text"]
-    if not text_columns:
-        return _encode_group(frame, columns, {})
-    parts = []
-    for key, group in frame.partition_by(text_columns, as_dict=True, maintain_order=True).items():
-        texts = {name: (None if v is None else str(v).encode()) for name, v in zip(text_columns, key, strict=True)}
-        parts.append(_encode_group(group, columns, texts))
-    return b"".join(parts)
+    if any(kind == "text" for _, kind in columns):
+        return _encode_variable(frame, columns)
+    return _encode_group(frame, columns, {})
+
+
+def _scatter(out: np.ndarray, offsets: np.ndarray, data: np.ndarray) -> None:
+    """Write row ``i`` of ``data`` (n × width bytes) at ``out[offsets[i]:]``."""
+    if data.size:
+        out[offsets[:, None] + np.arange(data.shape[1])] = data
+
+
+def _encode_variable(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]]) -> bytes:
+    """Rows with text fields have different widths: compute every field's offset, then scatter.
+
+    Text values are dictionary-encoded, so the work per column is a handful of vectorised writes
+    (one per distinct value), whatever the number of rows.
+    """
+    n = frame.height
+    lengths: list[np.ndarray] = []  # data bytes per row and column (0 for NULL)
+    for name, kind in columns:
+        series = frame.get_column(name)
+        if kind == "text":
+            encoded = series.cast(pl.String).str.len_bytes().fill_null(0).to_numpy().astype(np.int64)
+        else:
+            encoded = np.where(series.is_null().to_numpy(), 0, _WIDTH[kind]).astype(np.int64)
+        lengths.append(encoded)
+    row_length: np.ndarray = 2 + np.sum([4 + length for length in lengths], axis=0)
+    starts = np.concatenate([[0], np.cumsum(row_length)[:-1]]).astype(np.int64)
+    out = np.empty(int(row_length.sum()), dtype=np.uint8)
+    _scatter(out, starts, np.full(n, len(columns), dtype=">i2").view(np.uint8).reshape(n, 2))
+    offset = starts + 2
+    for (name, kind), length in zip(columns, lengths, strict=True):
+        series = frame.get_column(name)
+        nulls = series.is_null().to_numpy()
+        prefix = np.where(nulls, -1, length).astype(">i4")
+        _scatter(out, offset, prefix.view(np.uint8).reshape(n, 4))
+        data_at = offset + 4
+        if kind == "text":
+            text = series.cast(pl.String)
+            # Dense ranks are dictionary codes: rank k ↔ the k-th smallest distinct value.
+            codes = text.rank("dense").fill_null(0).to_numpy()
+            for code, value in enumerate(text.drop_nulls().unique().sort().to_list(), start=1):
+                raw = np.frombuffer(value.encode(), dtype=np.uint8)
+                rows = np.nonzero(codes == code)[0]
+                if raw.size and rows.size:
+                    out[data_at[rows][:, None] + np.arange(raw.size)] = raw
+        else:
+            values = np.asarray(_column_values(series, kind), dtype=_NUMPY[kind])
+            width = _WIDTH[kind]
+            keep = ~nulls
+            _scatter(out, data_at[keep], values[keep].view(np.uint8).reshape(-1, width))
+        offset = data_at + length
+    return out.tobytes()
 
 
 def _encode_group(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]],

@@ -22,6 +22,7 @@ def load_all_tables() -> MetaData:
     from iris_resources.events import tables as _events  # noqa: F401
     from iris_resources.indicators import tables as _indicators  # noqa: F401
     from iris_resources.market_data import tables as _market_data  # noqa: F401
+    from iris_resources.patterns import tables as _patterns  # noqa: F401
     from iris_resources.predictions import tables as _predictions  # noqa: F401
 
     return metadata

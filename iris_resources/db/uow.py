@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         CandleRepository,
         CoinRepository,
     )
+    from iris_resources.patterns.repository import PatternRepository
     from iris_resources.predictions.repository import PredictionRepository
 
 AfterCommitHook = Callable[[], object]
@@ -166,3 +167,9 @@ class UnitOfWork:
         from iris_resources.predictions.repository import PredictionRepository
 
         return PredictionRepository(self.connection)
+
+    @cached_property
+    def patterns(self) -> PatternRepository:
+        from iris_resources.patterns.repository import PatternRepository
+
+        return PatternRepository(self.connection)

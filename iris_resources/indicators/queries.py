@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import polars as pl
 from sqlalchemy import Connection, Select, func, select
@@ -76,7 +76,7 @@ class IndicatorQueries:
         """The newest indicator bar at ``timeframe`` (freshness)."""
         value: datetime | None = self._connection.execute(
             select(func.max(indicators.c.timestamp)).where(indicators.c.timeframe == timeframe)).scalar_one()
-        return value
+        return value.astimezone(UTC) if value is not None else None
 
     def value_violations(self, start: datetime, end: datetime) -> dict[str, int]:
         """Rows with impossible values in the window: RSI outside [0, 100], negative ATR."""

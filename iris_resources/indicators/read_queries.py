@@ -6,10 +6,12 @@ Every method runs exactly one statement whatever the page size (tests count them
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, Text, cast, func, select, tuple_
+from sqlalchemy import Connection, Select, Text, bindparam, cast, func, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from iris_resources.db.persistence_log import log_query
@@ -26,8 +28,11 @@ from iris_resources.indicators.api_read_models import (
 from iris_resources.indicators.tables import coin_metrics, indicators, projections, signals
 from iris_resources.market_data.tables import coins, sectors
 
-_INDICATOR_COLUMNS = [c for c in indicators.c if c.name not in ("coin_id", "timeframe")]
-_METRIC_COLUMNS = [c for c in coin_metrics.c if c.name != "coin_id"]
+# Selected in the read models' field order (rows are built positionally); a column the table gains
+# later is not selected until its read model has the field.
+_INDICATOR_COLUMNS = [indicators.c[f.name] for f in fields(IndicatorRow)]
+_METRIC_COLUMNS = [coin_metrics.c[f.name] for f in fields(CoinMetricsRow) if f.name in coin_metrics.c
+                   and f.name != "coin_id"]
 
 
 def _regime_details() -> ColumnElement[Any]:
@@ -54,12 +59,57 @@ def _metrics_select(*, with_details: bool) -> Select:
     )
 
 
-def _metrics_row(mapping: Any) -> CoinMetricsRow:
-    values = dict(mapping)
-    raw = values.pop("regime_details", None) or ()
-    details = tuple(sorted((RegimeDetail(int(tf), str(regime), conf) for tf, regime, conf in raw),
+def _metrics_row(row: Any) -> CoinMetricsRow:
+    values = tuple(row)  # the last column is the JSON array of regime details (or NULL), the last field
+    details = tuple(sorted((RegimeDetail(int(tf), str(regime), conf) for tf, regime, conf in values[-1] or ()),
                            key=lambda d: d.timeframe))
-    return CoinMetricsRow(**values, regime_details=details)
+    return CoinMetricsRow(*(*values[:-1], details))
+
+
+_METRICS_VERSION = select(
+    func.max(coin_metrics.c.updated_at), func.max(coin_metrics.c.candle_timestamp), func.count(),
+    select(func.max(coins.c.updated_at)).scalar_subquery(),
+).where(coin_metrics.c.is_primary.is_(True))
+_COIN_METRICS = (_metrics_select(with_details=True).where(coin_metrics.c.coin_id == bindparam("coin_id"))
+                 .order_by(coin_metrics.c.timeframe))
+_PROJECTION_VERSIONS = select(projections.c.name, projections.c.generated_at, projections.c.source_timestamp,
+                              projections.c.run_id).order_by(projections.c.name)
+_PROJECTION_VERSION = _PROJECTION_VERSIONS.where(projections.c.name == bindparam("name"))
+_PROJECTION = select(projections.c.name, projections.c.generated_at, projections.c.source_timestamp,
+                     projections.c.run_id, cast(projections.c.payload, Text)).where(
+    projections.c.name == bindparam("name"))
+_SMA_POINTS = (
+    select(indicators.c.timestamp, indicators.c.sma_20, indicators.c.sma_50)
+    .where(indicators.c.coin_id == bindparam("coin_id"), indicators.c.timeframe == bindparam("timeframe"),
+           indicators.c.timestamp >= bindparam("start"), indicators.c.timestamp <= bindparam("end"))
+    .order_by(indicators.c.timestamp)
+)
+
+
+@lru_cache(maxsize=4)
+def _primary_metrics(after: bool) -> Select:
+    statement = (_metrics_select(with_details=True).where(coin_metrics.c.is_primary.is_(True))
+                 .order_by(coins.c.sort_order, coins.c.symbol).limit(bindparam("limit")))
+    if after:
+        statement = statement.where(tuple_(coins.c.sort_order, coins.c.symbol)
+                                    > tuple_(bindparam("after_order"), bindparam("after_symbol")))
+    return statement
+
+
+@lru_cache(maxsize=16)
+def _indicator_page(before: bool, start: bool, end: bool) -> Select:
+    statement = (
+        select(*_INDICATOR_COLUMNS)
+        .where(indicators.c.coin_id == bindparam("coin_id"), indicators.c.timeframe == bindparam("timeframe"))
+        .order_by(indicators.c.timestamp.desc()).limit(bindparam("limit"))
+    )
+    if before:
+        statement = statement.where(indicators.c.timestamp < bindparam("before"))
+    if start:
+        statement = statement.where(indicators.c.timestamp >= bindparam("start"))
+    if end:
+        statement = statement.where(indicators.c.timestamp < bindparam("end"))
+    return statement
 
 
 def _signal_select() -> Select:
@@ -74,6 +124,37 @@ def _signal_select() -> Select:
     )
 
 
+@lru_cache(maxsize=128)
+def _list_signals(after: bool, symbol: bool, coin: bool, timeframe: bool, types: bool, sources: bool) -> Select:
+    statement = _signal_select().order_by(signals.c.candle_timestamp.desc(), signals.c.id.desc()).limit(
+        bindparam("limit"))
+    if after:
+        statement = statement.where(tuple_(signals.c.candle_timestamp, signals.c.id)
+                                    < tuple_(bindparam("after_ts"), bindparam("after_id")))
+    if symbol:
+        statement = statement.where(coins.c.symbol == bindparam("symbol"))
+    if coin:
+        statement = statement.where(signals.c.coin_id == bindparam("coin_id"))
+    if timeframe:
+        statement = statement.where(signals.c.timeframe == bindparam("timeframe"))
+    if types:
+        statement = statement.where(signals.c.signal_type.in_(bindparam("types", expanding=True)))
+    if sources:
+        statement = statement.where(signals.c.source.in_(bindparam("sources", expanding=True)))
+    return statement
+
+
+@lru_cache(maxsize=2)
+def _signals_between(source: bool) -> Select:
+    statement = (
+        _signal_select()
+        .where(signals.c.coin_id == bindparam("coin_id"), signals.c.timeframe == bindparam("timeframe"),
+               signals.c.candle_timestamp >= bindparam("start"), signals.c.candle_timestamp <= bindparam("end"))
+        .order_by(signals.c.candle_timestamp, signals.c.id)
+    )
+    return statement.where(signals.c.source == bindparam("source")) if source else statement
+
+
 class IndicatorReadQueries:
     """Coin metrics, per-candle indicators, signals and materialized projections."""
 
@@ -84,11 +165,7 @@ class IndicatorReadQueries:
     def metrics_version(self) -> MetricsVersion:
         """Newest materialization and source time of the primary metrics, their count, and the
         newest coin change (a coin renamed or deleted changes the list too)."""
-        coins_updated = select(func.max(coins.c.updated_at)).scalar_subquery()
-        row = self._connection.execute(
-            select(func.max(coin_metrics.c.updated_at), func.max(coin_metrics.c.candle_timestamp), func.count(),
-                   coins_updated).where(coin_metrics.c.is_primary.is_(True))
-        ).one()
+        row = self._connection.execute(_METRICS_VERSION).one()
         return MetricsVersion(generated_at=row[0], source_timestamp=row[1], rows=int(row[2]),
                               coins_updated_at=row[3])
 
@@ -96,52 +173,35 @@ class IndicatorReadQueries:
                              ) -> tuple[CoinMetricsRow, ...]:
         """Each coin's primary metrics row with its regimes on every timeframe, by ``sort_order``
         then symbol, after the keyset ``after``."""
-        statement = (
-            _metrics_select(with_details=True).where(coin_metrics.c.is_primary.is_(True))
-            .order_by(coins.c.sort_order, coins.c.symbol).limit(limit)
-        )
+        params: dict[str, object] = {"limit": limit}
         if after is not None:
-            statement = statement.where(tuple_(coins.c.sort_order, coins.c.symbol) > tuple_(*after))
-        result = tuple(_metrics_row(row._mapping) for row in self._connection.execute(statement))
-        log_query("indicators", "api_list_primary_metrics", count=len(result))
-        return result
+            params.update(after_order=after[0], after_symbol=after[1])
+        rows = self._connection.execute(_primary_metrics(after is not None), params).all()
+        log_query("indicators", "api_list_primary_metrics", count=len(rows))
+        return tuple(_metrics_row(row) for row in rows)
 
     def coin_metrics(self, coin_id: int) -> tuple[CoinMetricsRow, ...]:
         """Every timeframe's metrics row of one coin, by timeframe."""
-        statement = (_metrics_select(with_details=False).where(coin_metrics.c.coin_id == coin_id)
-                     .order_by(coin_metrics.c.timeframe))
-        result = tuple(_metrics_row(row._mapping) for row in self._connection.execute(statement))
-        log_query("indicators", "api_coin_metrics", count=len(result))
-        return result
+        rows = self._connection.execute(_COIN_METRICS, {"coin_id": coin_id}).all()
+        log_query("indicators", "api_coin_metrics", count=len(rows))
+        return tuple(_metrics_row(row) for row in rows)
 
     # -- indicator rows -----------------------------------------------------------------------
     def indicator_page(self, coin_id: int, timeframe: int, *, limit: int, before: datetime | None = None,
                        start: datetime | None = None, end: datetime | None = None) -> tuple[IndicatorRow, ...]:
         """Up to ``limit`` indicator rows, NEWEST first, older than ``before``, in ``[start, end)``."""
-        statement = (
-            select(*_INDICATOR_COLUMNS)
-            .where(indicators.c.coin_id == coin_id, indicators.c.timeframe == timeframe)
-            .order_by(indicators.c.timestamp.desc()).limit(limit)
-        )
-        if before is not None:
-            statement = statement.where(indicators.c.timestamp < before)
-        if start is not None:
-            statement = statement.where(indicators.c.timestamp >= start)
-        if end is not None:
-            statement = statement.where(indicators.c.timestamp < end)
-        result = tuple(IndicatorRow(**row._mapping) for row in self._connection.execute(statement))
-        log_query("indicators", "api_indicator_page", count=len(result), timeframe=timeframe)
-        return result
+        params = {"coin_id": coin_id, "timeframe": timeframe, "limit": limit, "before": before, "start": start,
+                  "end": end}
+        statement = _indicator_page(before is not None, start is not None, end is not None)
+        rows = self._connection.execute(statement, {k: v for k, v in params.items() if v is not None}).all()
+        log_query("indicators", "api_indicator_page", count=len(rows), timeframe=timeframe)
+        return tuple(IndicatorRow(*row) for row in rows)
 
     def sma_points(self, coin_id: int, timeframe: int, start: datetime, end: datetime) -> tuple[SmaPoint, ...]:
         """SMA 20/50 of the candles in ``[start, end]``, oldest first."""
-        statement = (
-            select(indicators.c.timestamp, indicators.c.sma_20, indicators.c.sma_50)
-            .where(indicators.c.coin_id == coin_id, indicators.c.timeframe == timeframe,
-                   indicators.c.timestamp >= start, indicators.c.timestamp <= end)
-            .order_by(indicators.c.timestamp)
-        )
-        return tuple(SmaPoint(**row._mapping) for row in self._connection.execute(statement))
+        rows = self._connection.execute(_SMA_POINTS, {"coin_id": coin_id, "timeframe": timeframe, "start": start,
+                                                      "end": end}).all()
+        return tuple(SmaPoint(*row) for row in rows)
 
     # -- signals ------------------------------------------------------------------------------
     def list_signals(
@@ -156,57 +216,46 @@ class IndicatorReadQueries:
         sources: Sequence[str] = (),
     ) -> tuple[SignalRow, ...]:
         """Signals newest candle first (then newest id), filtered, after the keyset ``after``."""
-        statement = _signal_select().order_by(signals.c.candle_timestamp.desc(), signals.c.id.desc()).limit(limit)
+        params: dict[str, object] = {"limit": limit}
         if after is not None:
-            statement = statement.where(tuple_(signals.c.candle_timestamp, signals.c.id) < tuple_(*after))
+            params.update(after_ts=after[0], after_id=after[1])
         if symbol is not None:
-            statement = statement.where(coins.c.symbol == symbol.strip().upper())
+            params["symbol"] = symbol.strip().upper()
         if coin_id is not None:
-            statement = statement.where(signals.c.coin_id == coin_id)
+            params["coin_id"] = coin_id
         if timeframe is not None:
-            statement = statement.where(signals.c.timeframe == timeframe)
+            params["timeframe"] = timeframe
         if signal_types:
-            statement = statement.where(signals.c.signal_type.in_(list(signal_types)))
+            params["types"] = list(signal_types)
         if sources:
-            statement = statement.where(signals.c.source.in_(list(sources)))
-        result = tuple(SignalRow(**row._mapping) for row in self._connection.execute(statement))
-        log_query("indicators", "api_list_signals", count=len(result))
-        return result
+            params["sources"] = list(sources)
+        statement = _list_signals(after is not None, symbol is not None, coin_id is not None, timeframe is not None,
+                                  bool(signal_types), bool(sources))
+        rows = self._connection.execute(statement, params).all()
+        log_query("indicators", "api_list_signals", count=len(rows))
+        return tuple(SignalRow(*row) for row in rows)
 
     def signals_between(self, coin_id: int, timeframe: int, start: datetime, end: datetime,
                         source: str | None = None) -> tuple[SignalRow, ...]:
         """A coin's signals on candles in ``[start, end]``, oldest first (chart markers)."""
-        statement = (
-            _signal_select()
-            .where(signals.c.coin_id == coin_id, signals.c.timeframe == timeframe,
-                   signals.c.candle_timestamp >= start, signals.c.candle_timestamp <= end)
-            .order_by(signals.c.candle_timestamp, signals.c.id)
-        )
+        params: dict[str, object] = {"coin_id": coin_id, "timeframe": timeframe, "start": start, "end": end}
         if source is not None:
-            statement = statement.where(signals.c.source == source)
-        return tuple(SignalRow(**row._mapping) for row in self._connection.execute(statement))
+            params["source"] = source
+        rows = self._connection.execute(_signals_between(source is not None), params).all()
+        return tuple(SignalRow(*row) for row in rows)
 
     # -- projections --------------------------------------------------------------------------
     def projection_versions(self) -> tuple[ProjectionVersion, ...]:
         """Every materialized projection's identity, by name."""
-        statement = select(projections.c.name, projections.c.generated_at, projections.c.source_timestamp,
-                           projections.c.run_id).order_by(projections.c.name)
-        return tuple(ProjectionVersion(**row._mapping) for row in self._connection.execute(statement))
+        return tuple(ProjectionVersion(*row) for row in self._connection.execute(_PROJECTION_VERSIONS).all())
 
     def projection_version(self, name: str) -> ProjectionVersion | None:
         """When projection ``name`` was last materialized (cheap: no payload)."""
-        row = self._connection.execute(
-            select(projections.c.name, projections.c.generated_at, projections.c.source_timestamp,
-                   projections.c.run_id).where(projections.c.name == name)
-        ).first()
-        return ProjectionVersion(**row._mapping) if row is not None else None
+        row = self._connection.execute(_PROJECTION_VERSION, {"name": name}).first()
+        return ProjectionVersion(*row) if row is not None else None
 
     def projection(self, name: str) -> ProjectionRead | None:
         """Projection ``name`` with its payload as JSON text."""
-        row = self._connection.execute(
-            select(projections.c.name, projections.c.generated_at, projections.c.source_timestamp,
-                   projections.c.run_id, cast(projections.c.payload, Text).label("payload_json"))
-            .where(projections.c.name == name)
-        ).first()
+        row = self._connection.execute(_PROJECTION, {"name": name}).first()
         log_query("indicators", "api_projection", count=int(row is not None), name=name)
-        return ProjectionRead(**row._mapping) if row is not None else None
+        return ProjectionRead(*row) if row is not None else None

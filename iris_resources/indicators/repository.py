@@ -67,16 +67,18 @@ class IndicatorRepository:
             signals.c.candle_timestamp >= start, signals.c.candle_timestamp < end,
         ))
         if not frame.is_empty():
+            # Each source owns its signal types (classic names, pattern_*), so rows never collide across
+            # sources and a binary COPY replaces the executemany the first version used.
             rows = frame.select(
-                "coin_id", pl.lit(timeframe).alias("timeframe"), "signal_type", pl.lit(source).alias("source"),
-                "direction", "confidence", "market_regime", pl.col("timestamp").alias("candle_timestamp"),
+                "coin_id", pl.lit(timeframe, dtype=pl.Int16).alias("timeframe"), "signal_type",
+                pl.lit(source).alias("source"), "direction", "confidence",
+                *(pl.col(c) if c in frame.columns else pl.lit(default).alias(c)
+                  for c, default in (("priority_score", 0.0), ("context_score", 1.0), ("regime_alignment", 1.0))),
+                "market_regime", pl.col("timestamp").alias("candle_timestamp"),
                 pl.lit(datetime.now(UTC)).alias("created_at"),
-            ).to_dicts()
-            # Other sources may already hold the key: theirs wins, ours is skipped (one row per key).
-            statement = pg_insert(signals).on_conflict_do_nothing(
-                index_elements=["coin_id", "timeframe", "candle_timestamp", "signal_type"]
-            )
-            self._connection.execute(statement, rows)
+            ).with_columns(pl.col("confidence", "priority_score", "context_score", "regime_alignment")
+                           .cast(pl.Float64))
+            copy_frame(self._connection, "signals", rows, SIGNAL_COLUMNS)
         log_repo("indicators", "replace_signals", mode="write", count=frame.height, source=source)
         return frame.height
 
@@ -127,6 +129,12 @@ class IndicatorRepository:
         log_repo("indicators", "save_projection", mode="write", name=name)
 
 
+SIGNAL_COLUMNS: tuple[tuple[str, PgType], ...] = (
+    ("coin_id", "int4"), ("timeframe", "int2"), ("signal_type", "text"), ("source", "text"), ("direction", "text"),
+    ("confidence", "float8"), ("priority_score", "float8"), ("context_score", "float8"),
+    ("regime_alignment", "float8"), ("market_regime", "text"), ("candle_timestamp", "timestamptz"),
+    ("created_at", "timestamptz"),
+)
 FEATURE_SNAPSHOT_COLUMNS: tuple[tuple[str, PgType], ...] = (
     ("coin_id", "int4"), ("timeframe", "int2"), ("timestamp", "timestamptz"), ("price_current", "float8"),
     ("rsi_14", "float8"), ("macd", "float8"), ("trend_score", "int2"), ("volatility", "float8"),

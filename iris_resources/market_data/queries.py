@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import polars as pl
 from sqlalchemy import Connection, and_, func, select, text
@@ -198,7 +198,7 @@ class MarketDataQueries:
         """The newest stored base candle at ``timeframe`` (freshness checks)."""
         value: datetime | None = self._connection.execute(
             select(func.max(candles.c.timestamp)).where(candles.c.timeframe == timeframe)).scalar_one()
-        return value
+        return value.astimezone(UTC) if value is not None else None
 
     def coverage(self, coin_ids: Sequence[int], start: datetime, end: datetime) -> CandleCoverage:
         """Rows, distinct coins and time range of base candles in a window."""

@@ -70,11 +70,24 @@ class TestSnapshots:
 class TestBodyCache:
     def test_a_dead_redis_is_a_miss_and_is_left_alone_for_a_while(self) -> None:
         client = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.1)
-        cache = BodyCache(client, SETTINGS)
+        cache = BodyCache(client, SETTINGS.model_copy(update={"api_cache_local_entries": 0}))
         rendered = render({"x": 1}, Snapshot(T0, None, "derived"), SETTINGS)
         cache.put("k", rendered)
         assert cache.get("k") is None
         assert cache._available() is None  # breaker open: no timeout per request
+
+    def test_each_process_keeps_the_newest_bodies_in_memory(self) -> None:
+        dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.1)
+        cache = BodyCache(dead, SETTINGS.model_copy(update={"api_cache_local_entries": 2}))
+        bodies = {k: render({"k": k}, Snapshot(T0, None, "derived"), SETTINGS) for k in "abc"}
+        for key, rendered in bodies.items():
+            cache.put(key, rendered)
+        assert cache.get("a") is None and cache.get("c") == bodies["c"]  # bounded: the oldest went first
+
+    def test_a_disabled_cache_keeps_nothing(self, redis_url: str) -> None:
+        cache = BodyCache(redis.Redis.from_url(redis_url), SETTINGS.model_copy(update={"api_cache_enabled": False}))
+        cache.put("k", render({"x": 1}, Snapshot(T0, None, "derived"), SETTINGS))
+        assert cache.get("k") is None
 
     def test_round_trip(self, redis_url: str) -> None:
         cache = BodyCache(redis.Redis.from_url(redis_url), SETTINGS.model_copy(update={"api_cache_prefix": "t:bb"}))

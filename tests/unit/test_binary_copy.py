@@ -53,10 +53,13 @@ def test_decoding_a_stream_with_nulls_asks_for_coalesce() -> None:
         decode(stream, COLUMNS)  # type: ignore[arg-type]
 
 
-def test_text_columns_are_grouped_and_written_with_their_bytes_or_null() -> None:
-    frame = pl.DataFrame({"id": pl.Series([1, 2, 3], dtype=pl.Int32), "label": ["bull", None, "bull"]})
-    body = encode_rows(frame, [("id", "int4"), ("label", "text")])  # type: ignore[list-item]
-    bull = struct.pack(">hii", 2, 4, 1) + struct.pack(">i", 4) + b"bull"
-    assert body.count(b"bull") == 2
-    assert body.startswith(bull)  # rows of one label are laid out together
-    assert body.endswith(struct.pack(">hii", 2, 4, 2) + struct.pack(">i", -1))
+def test_text_columns_are_written_with_their_bytes_or_null_in_row_order() -> None:
+    frame = pl.DataFrame({"id": pl.Series([1, 2, 3], dtype=pl.Int32), "label": ["bull", None, "bear"],
+                          "price": [1.5, None, 2.5]})
+    body = encode_rows(frame, [("id", "int4"), ("label", "text"), ("price", "float8")])  # type: ignore[list-item]
+    expected = (
+        struct.pack(">hii", 3, 4, 1) + struct.pack(">i", 4) + b"bull" + struct.pack(">id", 8, 1.5)
+        + struct.pack(">hii", 3, 4, 2) + struct.pack(">i", -1) + struct.pack(">i", -1)
+        + struct.pack(">hii", 3, 4, 3) + struct.pack(">i", 4) + b"bear" + struct.pack(">id", 8, 2.5)
+    )
+    assert body == expected

@@ -16,7 +16,7 @@ _FEATURES = ("coin_id", "timestamp", "close", "rsi_14", "macd", "trend_score", "
 @dg.asset(
     group_name="indicators",
     kinds={"postgres", "polars"},
-    deps=["indicators", "indicator_signals"],
+    deps=["indicators", "indicator_signals", "pattern_signals"],
     partitions_def=market_daily_partition,
     backfill_policy=market_backfill_policy,
 )

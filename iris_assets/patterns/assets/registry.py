@@ -1,0 +1,99 @@
+"""``pattern_registry``, ``signal_outcomes`` and ``pattern_statistics``."""
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import polars as pl
+
+from iris_assets.config import MarketScope
+from iris_assets.indicators.assets.indicators import TIMEFRAMES
+from iris_assets.partitions import market_backfill_policy, market_daily_partition, run_window
+from iris_assets.patterns.catalog import CATALOG, lifecycle_from_temperature
+from iris_assets.patterns.statistics import pattern_statistics as compute_statistics
+from iris_assets.signals.outcomes import evaluate_outcomes
+from iris_resources.db.resources import TransactionResource
+from iris_resources.market_data.queries import MarketDataQueries
+from iris_resources.patterns.outcome_queries import OutcomeQueries
+
+OUTCOME_REACH = timedelta(days=4)  # the 72h horizon plus a day of slack for daily candles
+
+
+@dg.asset(group_name="patterns", kinds={"postgres"})
+def pattern_registry(context: dg.AssetExecutionContext, transaction: TransactionResource) -> dg.MaterializeResult:
+    """The detector catalog (95 detectors) with category, explicit bias, lookback, cost and lifecycle;
+    lifecycle and enabled follow the aggregated statistics once they exist (reference 2.10)."""
+    now = datetime.now(UTC)
+    with transaction.begin() as uow:
+        stats = OutcomeQueries(uow.connection).aggregate_statistics()
+        rows = []
+        for spec in CATALOG:
+            aggregate = stats.get(spec.slug)
+            lifecycle = spec.lifecycle if aggregate is None else lifecycle_from_temperature(
+                aggregate["temperature"], enabled=not (aggregate["n"] >= 20 and aggregate["rate"] < 0.45))
+            rows.append({"slug": spec.slug, "category": spec.category, "bias": spec.bias,
+                         "lookback": spec.lookback, "cpu_cost": spec.cpu_cost, "lifecycle_state": lifecycle,
+                         "enabled": spec.enabled and lifecycle != "DISABLED", "updated_at": now})
+        uow.patterns.upsert_registry(rows)
+        uow.commit()
+    categories = pl.DataFrame(rows).group_by("category").len().sort("category")
+    return dg.MaterializeResult(metadata={"dagster/row_count": len(rows),
+                                          "by_category": dg.MetadataValue.json(dict(categories.rows()))})
+
+
+@dg.asset(
+    group_name="patterns",
+    kinds={"postgres", "numpy"},
+    deps=["pattern_signals", "indicators"],
+    partitions_def=market_daily_partition,
+    backfill_policy=market_backfill_policy,
+)
+def signal_outcomes(context: dg.AssetExecutionContext, config: MarketScope,
+                    transaction: TransactionResource) -> dg.MaterializeResult:
+    """Every signal's outcome (direction-signed return and max adverse excursion) after 4/12/24 bars
+    of its timeframe and after 24h/72h, entering at its candle's close; horizons not reached yet stay
+    null and fill in when the partition is re-run with later candles."""
+    start, end = run_window(context)
+    written = 0
+    now = datetime.now(UTC)
+    with transaction.begin() as uow:
+        market = MarketDataQueries(uow.connection)
+        coins = market.coin_frame(config.symbols or None)
+        ids = coins.get_column("coin_id").to_list()
+        for timeframe in TIMEFRAMES:
+            signals = OutcomeQueries(uow.connection).signals(ids, timeframe, start, end)
+            if signals.is_empty():
+                uow.patterns.replace_outcomes(ids, timeframe, start, end, signals)
+                continue
+            candles = market.closed_candles(coins, timeframe, start, end + OUTCOME_REACH).select(
+                "coin_id", "timestamp", "high", "low", "close")
+            outcomes = evaluate_outcomes(signals, candles, timeframe).join(
+                signals.select("coin_id", "timestamp", "signal_type", "direction", "market_regime"),
+                on=["coin_id", "timestamp", "signal_type"])
+            rows = outcomes.rename({"timestamp": "candle_timestamp"}).with_columns(
+                pl.lit(timeframe, dtype=pl.Int16).alias("timeframe"), pl.lit(now).alias("evaluated_at"))
+            written += uow.patterns.replace_outcomes(ids, timeframe, start, end, rows)
+        uow.commit()
+    return dg.MaterializeResult(metadata={"dagster/row_count": written})
+
+
+@dg.asset(group_name="patterns", kinds={"postgres"}, deps=["signal_outcomes"],
+          automation_condition=dg.AutomationCondition.eager())
+def pattern_statistics(context: dg.AssetExecutionContext, transaction: TransactionResource) -> dg.MaterializeResult:
+    """Success rate, sample size, average return/drawdown and temperature per pattern, timeframe and
+    regime over the last 365 days (the last 200 outcomes per scope by candle time). "Now" is the
+    newest stored candle, so a historical backfill ages its outcomes like live data would."""
+    with transaction.begin() as uow:
+        newest = MarketDataQueries(uow.connection).latest_candle_timestamp(15)
+        now = newest if newest is not None else datetime.now(UTC)
+        outcomes = OutcomeQueries(uow.connection).pattern_outcomes(now - timedelta(days=365))
+        stats = compute_statistics(outcomes, now) if not outcomes.is_empty() else pl.DataFrame()
+        rows = stats.select(
+            pl.col("slug").alias("pattern_slug"), "timeframe", pl.col("regime").alias("market_regime"),
+            "total_signals", "successful_signals", "success_rate", "avg_return", "avg_drawdown", "temperature",
+            "enabled", pl.lit(now).alias("updated_at")) if not stats.is_empty() else stats
+        uow.patterns.replace_statistics(rows)
+        uow.commit()
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows.height, "outcomes": outcomes.height,
+        "sample_sizes_consistent": bool(rows.is_empty() or rows.filter(pl.col("market_regime") == "all")
+                                        .get_column("total_signals").sum() <= 2 * outcomes.height)})

@@ -1,0 +1,1 @@
+"""Signals domain engines: outcomes of signals at their horizons (pure Polars/NumPy)."""

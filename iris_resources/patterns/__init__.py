@@ -1,0 +1,1 @@
+"""Patterns domain: the detector registry, market cycles, signal outcomes and pattern statistics."""

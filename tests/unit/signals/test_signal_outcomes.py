@@ -1,0 +1,65 @@
+"""Signal outcomes at bar and clock horizons, hand-computed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+import pytest
+
+from iris_assets.patterns.statistics import pattern_statistics
+from iris_assets.signals.outcomes import evaluate_outcomes
+
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+
+
+def _bars(closes: list[float], minutes: int = 60) -> pl.DataFrame:
+    return pl.DataFrame({
+        "coin_id": [1] * len(closes),
+        "timestamp": [T0 + timedelta(minutes=minutes * i) for i in range(len(closes))],
+        "high": [c + 1 for c in closes], "low": [c - 1 for c in closes], "close": closes,
+    }, schema_overrides={"coin_id": pl.Int32, "timestamp": pl.Datetime("us", "UTC")})
+
+
+def _signal(index: int, direction: str, minutes: int = 60) -> pl.DataFrame:
+    return pl.DataFrame({"coin_id": [1], "timestamp": [T0 + timedelta(minutes=minutes * index)],
+                         "signal_type": ["pattern_x"], "direction": [direction]},
+                        schema_overrides={"coin_id": pl.Int32, "timestamp": pl.Datetime("us", "UTC")})
+
+
+def test_a_long_signal_earns_the_move_from_its_candles_close_to_the_horizons_close() -> None:
+    closes = [100.0 + i for i in range(100)]
+    result = evaluate_outcomes(_signal(0, "bullish"), _bars(closes), 60).row(0, named=True)
+    assert result["entry_price"] == 100.0
+    assert result["return_4b"] == pytest.approx(0.04)
+    # 24h on 1h bars: the first candle closing at or after t + 24h opens at t + 23h
+    assert result["return_24h"] == pytest.approx(0.23)
+    assert result["result_return"] == pytest.approx(0.71)  # 72h
+    assert result["mae_4b"] == pytest.approx((100.0 - 100.0) / 100.0)  # lowest low after entry: 101 - 1
+
+
+def test_a_short_signal_is_signed_against_the_move_and_its_adverse_excursion_is_negative() -> None:
+    closes = [100.0 + i for i in range(30)]
+    result = evaluate_outcomes(_signal(0, "bearish"), _bars(closes), 60).row(0, named=True)
+    assert result["return_4b"] == pytest.approx(-0.04)
+    assert result["mae_4b"] == pytest.approx((100.0 - 105.0) / 100.0)  # highest high 104 + 1
+
+
+def test_horizons_beyond_the_data_stay_null_until_later_candles_arrive() -> None:
+    result = evaluate_outcomes(_signal(0, "bullish"), _bars([100.0] * 10), 60).row(0, named=True)
+    assert result["return_4b"] == 0.0
+    assert result["return_24b"] is None and result["return_72h"] is None and result["result_return"] is None
+
+
+def test_statistics_compute_rates_and_temperature_per_scope() -> None:
+    outcomes = pl.DataFrame({
+        "slug": ["a"] * 4, "timeframe": [60] * 4, "regime": ["bull_trend", "bull_trend", None, None],
+        "coin_id": [1, 1, 1, 1], "candle_timestamp": [T0 + timedelta(hours=i) for i in range(4)],
+        "result_return": [0.1, -0.05, 0.2, 0.0], "result_drawdown": [-0.01, -0.02, -0.03, -0.04],
+    })
+    stats = pattern_statistics(outcomes, T0 + timedelta(hours=3))
+    everything = stats.filter(pl.col("regime") == "all").row(0, named=True)
+    assert (everything["total_signals"], everything["successful_signals"]) == (4, 2)
+    assert everything["success_rate"] == 0.5 and everything["temperature"] == 0.0
+    bull = stats.filter(pl.col("regime") == "bull_trend").row(0, named=True)
+    assert bull["success_rate"] == 0.5 and bull["avg_return"] == pytest.approx(0.025)
