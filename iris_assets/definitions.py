@@ -17,6 +17,7 @@ from iris_assets.market_data.assets.aggregates import candle_aggregates
 from iris_assets.market_data.assets.candles import candles
 from iris_assets.market_data.assets.universe import coins
 from iris_assets.patterns.assets.detections import pattern_signals
+from iris_assets.patterns.assets.narratives import sector_narratives
 from iris_assets.patterns.assets.registry import pattern_registry, pattern_statistics, signal_outcomes
 from iris_assets.predictions.assets.outcomes import prediction_outcomes, prediction_quality
 from iris_assets.predictions.assets.predictions import market_predictions
@@ -37,11 +38,12 @@ ALL_ASSETS = [
     pattern_registry, indicators, pattern_signals, signal_outcomes, feature_snapshots, market_anomalies,
     coin_relations, market_leaders, market_predictions,
     coin_metrics, market_radar, market_flow, prediction_outcomes, prediction_quality, pattern_statistics,
+    sector_narratives,
 ]
 
 # The latest-state products follow their daily inputs through declarative automation.
 LATEST_STATE = ("coin_metrics", "market_radar", "market_flow", "prediction_outcomes", "prediction_quality",
-                "pattern_statistics")
+                "pattern_statistics", "sector_narratives")
 latest_state_automation = dg.AutomationConditionSensorDefinition(
     "latest_state_automation",
     target=dg.AssetSelection.assets(*LATEST_STATE),

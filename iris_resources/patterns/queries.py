@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import polars as pl
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, text
 
 from iris_resources.indicators.queries import read_frame
 from iris_resources.patterns.tables import pattern_statistics
@@ -26,3 +28,19 @@ class PatternQueries:
                                         "total_signals": pl.Int64, "success_rate": pl.Float64,
                                         "enabled": pl.Boolean, "temperature": pl.Float64})
         return frame.cast({"timeframe": pl.Int16})
+
+    def orphan_detections(self, start: datetime, end: datetime) -> int:
+        """Pattern signals in the window whose candle is neither a stored base candle nor a closed aggregate."""
+        return int(self._connection.execute(text(
+            "SELECT count(*) FROM signals s WHERE s.source = 'pattern' AND s.candle_timestamp >= :start "
+            "AND s.candle_timestamp < :end AND NOT EXISTS (SELECT 1 FROM candles c WHERE c.coin_id = s.coin_id "
+            "AND c.timeframe = s.timeframe AND c.timestamp = s.candle_timestamp) AND NOT EXISTS (SELECT 1 FROM "
+            "candle_aggregates a WHERE a.coin_id = s.coin_id AND a.timeframe = s.timeframe "
+            "AND a.timestamp = s.candle_timestamp AND NOT a.is_partial)"), {"start": start, "end": end}).scalar_one())
+
+    def inconsistent_statistics(self) -> int:
+        """Statistics rows whose counts contradict each other (successes > total, rate off, > 200 samples)."""
+        return int(self._connection.execute(text(
+            "SELECT count(*) FROM pattern_statistics WHERE successful_signals > total_signals "
+            "OR total_signals > 200 OR abs(success_rate - successful_signals::float8 / "
+            "greatest(total_signals, 1)) > 1e-9")).scalar_one())

@@ -34,6 +34,7 @@ def test_patterns_are_detected_on_existing_candles_and_rerunning_a_day_rewrites_
     _range(instance, resources, ("candles", "candle_aggregates", "indicators"), "2024-01-20", "2024-01-31")
     result = _range(instance, resources, ("pattern_signals", "signal_outcomes"), "2024-01-25", "2024-01-31")
     assert result.success
+    assert {e.check_name: e.passed for e in result.get_asset_check_evaluations()} == {"detections_on_candles": True}
     patterns = _count(engine, "SELECT count(*) FROM signals WHERE source = 'pattern'")
     assert patterns > 0
     # Every detection sits on a stored candle of its timeframe (base candles or closed aggregates).
@@ -50,6 +51,8 @@ def test_patterns_are_detected_on_existing_candles_and_rerunning_a_day_rewrites_
     stats = dg.materialize([BY_NAME["pattern_statistics"]], resources=resources, instance=instance,
                            run_config=QUIET)
     assert stats.success
+    assert [(e.check_name, e.passed) for e in stats.get_asset_check_evaluations()] == [
+        ("sample_sizes_consistent", True)]
     assert _count(engine, "SELECT count(*) FROM pattern_statistics") > 0
     # An "all" scope counts every evaluated outcome of its pattern and timeframe (up to the 200 window).
     assert _count(engine, """

@@ -61,6 +61,8 @@ def coin_pattern_rows(bars: pl.DataFrame, timeframe: int, statistics: pl.DataFra
     ],
     partitions_def=market_daily_partition,
     backfill_policy=market_backfill_policy,
+    check_specs=[dg.AssetCheckSpec("detections_on_candles", asset="pattern_signals", blocking=True,
+                                   description="Every detection sits on a stored closed candle of its timeframe.")],
 )
 def pattern_signals(context: dg.AssetExecutionContext, config: MarketScope,
                     transaction: TransactionResource) -> Iterator[dg.MaterializeResult]:
@@ -96,7 +98,13 @@ def pattern_signals(context: dg.AssetExecutionContext, config: MarketScope,
                                                  .fill_null("pattern")) if signals else []:
                 by_category[str(kind)] = by_category.get(str(kind), 0) + group.height
         uow.commit()
+    with transaction.begin() as uow:
+        orphans = PatternQueries(uow.connection).orphan_detections(start, end)
     context.log.info("patterns %s..%s: %s", start.date(), end.date(), by_category)
-    yield dg.MaterializeResult(asset_key="pattern_signals", metadata={
-        "dagster/row_count": sum(by_category.values()), "by_kind": dg.MetadataValue.json(by_category)})
+    yield dg.MaterializeResult(
+        asset_key="pattern_signals",
+        metadata={"dagster/row_count": sum(by_category.values()), "by_kind": dg.MetadataValue.json(by_category)},
+        check_results=[dg.AssetCheckResult(check_name="detections_on_candles", asset_key="pattern_signals",
+                                           passed=orphans == 0, metadata={"orphans": orphans})],
+    )
     yield dg.MaterializeResult(asset_key="market_cycles", metadata={"dagster/row_count": cycles_written})

@@ -14,6 +14,7 @@ from iris_assets.signals.outcomes import evaluate_outcomes
 from iris_resources.db.resources import TransactionResource
 from iris_resources.market_data.queries import MarketDataQueries
 from iris_resources.patterns.outcome_queries import OutcomeQueries
+from iris_resources.patterns.queries import PatternQueries
 
 OUTCOME_REACH = timedelta(days=4)  # the 72h horizon plus a day of slack for daily candles
 
@@ -77,7 +78,9 @@ def signal_outcomes(context: dg.AssetExecutionContext, config: MarketScope,
 
 
 @dg.asset(group_name="patterns", kinds={"postgres"}, deps=["signal_outcomes"],
-          automation_condition=dg.AutomationCondition.eager())
+          automation_condition=dg.AutomationCondition.eager(),
+          check_specs=[dg.AssetCheckSpec("sample_sizes_consistent", asset="pattern_statistics",
+                                         description="Successes ≤ samples ≤ 200 and rate = successes / samples.")])
 def pattern_statistics(context: dg.AssetExecutionContext, transaction: TransactionResource) -> dg.MaterializeResult:
     """Success rate, sample size, average return/drawdown and temperature per pattern, timeframe and
     regime over the last 365 days (the last 200 outcomes per scope by candle time). "Now" is the
@@ -93,7 +96,10 @@ def pattern_statistics(context: dg.AssetExecutionContext, transaction: Transacti
             "enabled", pl.lit(now).alias("updated_at")) if not stats.is_empty() else stats
         uow.patterns.replace_statistics(rows)
         uow.commit()
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": rows.height, "outcomes": outcomes.height,
-        "sample_sizes_consistent": bool(rows.is_empty() or rows.filter(pl.col("market_regime") == "all")
-                                        .get_column("total_signals").sum() <= 2 * outcomes.height)})
+    with transaction.begin() as uow:
+        inconsistent = PatternQueries(uow.connection).inconsistent_statistics()
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": rows.height, "outcomes": outcomes.height},
+        check_results=[dg.AssetCheckResult(check_name="sample_sizes_consistent", asset_key="pattern_statistics",
+                                           passed=inconsistent == 0, metadata={"inconsistent_rows": inconsistent})],
+    )
