@@ -68,6 +68,12 @@ def materialize(url: str, redis_url: str, coins: int, days: int) -> None:
             assert dg.materialize(assets, resources=resources, instance=instance, run_config=quiet, tags=tags).success
     if database._engine is not None:
         database._engine.dispose()
+    from iris_resources.db.engine import create_db_engine
+
+    engine = create_db_engine(url, pool_size=1)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("ANALYZE")  # planner statistics, as autovacuum would gather soon
+    engine.dispose()
 
 
 @contextmanager

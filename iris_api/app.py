@@ -39,7 +39,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         # Few threads: sync routes mostly wait on PostgreSQL/Redis, and dozens of threads contending
         # for the GIL cost more CPU than the requests themselves.
         anyio.to_thread.current_default_thread_limiter().total_tokens = runtime.settings.api_threads
-        await run_in_threadpool(verify_read_role, runtime.engine, runtime.settings)
+        for engine in (runtime.engine, runtime.loop_engine):
+            await run_in_threadpool(verify_read_role, engine, runtime.settings)
         yield
         runtime.close()
 

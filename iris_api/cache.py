@@ -75,6 +75,10 @@ class BodyCache:
         except redis.RedisError as exc:
             self._failed(exc)
 
+    def get_local(self, key: str) -> Rendered | None:
+        """The body this process holds for ``key`` (no I/O: safe on the event loop)."""
+        return self._get_local(key)
+
     def _get_local(self, key: str) -> Rendered | None:
         with self._lock:
             entry = self._local.get(key)

@@ -22,18 +22,21 @@ class ReadRoleUnavailableError(RuntimeError):
     """The API cannot switch to its read-only role and writing is not allowed."""
 
 
-def create_api_engine(url: str, settings: ApiSettings) -> Engine:
+def create_api_engine(url: str, settings: ApiSettings, *, pool_size: int | None = None,
+                      overflow: int | None = None, statement_timeout_ms: int | None = None) -> Engine:
     """A pool sized by settings; connections assume the read role unless ``api_allow_write``."""
-    options = f"-c application_name=iris-api -c statement_timeout={settings.api_statement_timeout_ms}"
+    timeout = statement_timeout_ms or settings.api_statement_timeout_ms
+    # UTC sessions: timestamps come back as +00:00 and are sent as ``...Z`` whatever the server's zone.
+    options = f"-c application_name=iris-api -c statement_timeout={timeout} -c timezone=UTC"
     engine = create_engine(
         sqlalchemy_url(url),
         isolation_level="AUTOCOMMIT",
-        pool_size=settings.api_pool_size,
-        max_overflow=settings.api_pool_overflow,
+        pool_size=pool_size or settings.api_pool_size,
+        max_overflow=settings.api_pool_overflow if overflow is None else overflow,
         pool_timeout=settings.api_pool_timeout_s,
         pool_pre_ping=settings.api_pool_pre_ping,
         pool_recycle=settings.api_pool_recycle_s,
-        connect_args={"options": options},
+        connect_args={"options": options, "connect_timeout": settings.api_connect_timeout_s},
     )
     if not settings.api_allow_write:
         event.listen(engine, "connect", _read_role_listener(settings.api_read_role))

@@ -25,6 +25,11 @@ def _runtime(request: Request) -> ApiRuntime:
     return runtime
 
 
+async def get_runtime(request: Request) -> ApiRuntime:
+    """Everything the process holds (hot routes use its event-loop connection)."""
+    return _runtime(request)
+
+
 async def get_settings(request: Request) -> ApiSettings:
     """The API's settings."""
     return _runtime(request).settings
@@ -45,6 +50,7 @@ async def get_cache(request: Request) -> BodyCache:
     return _runtime(request).cache
 
 
+RuntimeDep = Annotated[ApiRuntime, Depends(get_runtime)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 RedisDep = Annotated[redis.Redis, Depends(get_redis)]

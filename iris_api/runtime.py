@@ -18,12 +18,14 @@ class ApiRuntime:
 
     settings: ApiSettings
     engine: Engine
+    loop_engine: Engine
     redis: redis.Redis
     cache: BodyCache
 
     def close(self) -> None:
-        """Release the pool and Redis connections."""
+        """Release the pools and Redis connections."""
         self.engine.dispose()
+        self.loop_engine.dispose()
         self.redis.close()
 
 
@@ -44,5 +46,9 @@ def build_runtime(settings: ApiSettings) -> ApiRuntime:
     database_url, redis_url = _urls(settings)
     client = redis.Redis.from_url(redis_url, socket_timeout=settings.api_redis_timeout_s,
                                   socket_connect_timeout=settings.api_redis_timeout_s)
-    return ApiRuntime(settings=settings, engine=create_api_engine(database_url, settings), redis=client,
-                      cache=BodyCache(client, settings))
+    # One connection for the event loop's own short lookups (hot routes): only the loop thread uses
+    # it, one statement at a time, so it never waits for the pool and never blocks on a busy pool.
+    loop_engine = create_api_engine(database_url, settings, pool_size=1, overflow=0,
+                                    statement_timeout_ms=settings.api_inline_statement_timeout_ms)
+    return ApiRuntime(settings=settings, engine=create_api_engine(database_url, settings), loop_engine=loop_engine,
+                      redis=client, cache=BodyCache(client, settings))

@@ -35,8 +35,11 @@ class ApiSettings(BaseSettings):
         default=False, description="Ping before each checkout (one extra round trip per request; without it a "
                                    "server restart costs one failed request per pooled connection).")
     api_pool_recycle_s: int = Field(default=1800, ge=60, description="Reopen connections older than this.")
+    api_connect_timeout_s: int = Field(default=3, ge=1, description="Give up opening a database connection after.")
     api_statement_timeout_ms: int = Field(default=5_000, ge=100, description="Per-statement timeout.")
 
+    api_inline_statement_timeout_ms: int = Field(
+        default=500, ge=10, description="Timeout of the version lookups hot routes run on the event loop.")
     api_redis_timeout_s: float = Field(default=0.25, gt=0, description="Redis socket timeout for the cache.")
     api_cache_enabled: bool = True
     api_cache_ttl_s: int = Field(default=300, ge=1, description="Lifetime of a cached projection body.")

@@ -32,6 +32,7 @@ from iris_assets.runtime.live import (
     new_coins_sensor,
 )
 from iris_assets.runtime.outbox_sensor import outbox_relay_sensor
+from iris_resources.settings import get_settings
 
 ALL_ASSETS = [
     coins, candles, candle_aggregates,
@@ -48,6 +49,7 @@ latest_state_automation = dg.AutomationConditionSensorDefinition(
     "latest_state_automation",
     target=dg.AssetSelection.assets(*LATEST_STATE),
     minimum_interval_seconds=10,
+    default_status=dg.DefaultSensorStatus.RUNNING if get_settings().live else dg.DefaultSensorStatus.STOPPED,
     description="Refreshes coin metrics, radar/flow and prediction outcomes after their inputs change.",
 )
 

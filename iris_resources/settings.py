@@ -38,6 +38,7 @@ class IrisSettings(BaseSettings):
     api_port: int = 8000
     dagster_port: int = 3000
     log_level: str = "INFO"
+    live: bool = Field(default=False, description="Start the live polling schedule and candle sensors running.")
 
     @field_validator("data_dir")
     @classmethod

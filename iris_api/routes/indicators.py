@@ -8,11 +8,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from iris_api.deps import CacheDep, EngineDep, SettingsDep, read_connection
+from iris_api.deps import EngineDep, RuntimeDep, SettingsDep, read_connection
 from iris_api.errors import not_found
+from iris_api.hot import hot_body, on_loop_connection
 from iris_api.pagination import decode_cursor, page
 from iris_api.params import NOT_FOUND, NOT_MODIFIED, CursorQuery, Interval, SymbolPath, Timeframe, interval_of
 from iris_api.routes.coins import resolve_timeframe
+from iris_api.runtime import ApiRuntime
 from iris_api.schemas.indicators import (
     CoinMetricsDetailPublic,
     CoinsMetricsPublic,
@@ -20,7 +22,7 @@ from iris_api.schemas.indicators import (
     SignalsPublic,
 )
 from iris_api.settings import ApiSettings
-from iris_api.snapshot import Snapshot, live_snapshot, render, respond
+from iris_api.snapshot import Rendered, Snapshot, live_snapshot, render, respond
 from iris_resources.indicators.api_read_models import CoinMetricsRow, MetricsVersion, RegimeDetail
 from iris_resources.indicators.read_queries import IndicatorReadQueries
 from iris_resources.market_data.read_queries import MarketDataReadQueries
@@ -44,38 +46,52 @@ def _metrics_public(row: CoinMetricsRow, details: dict[str, dict[str, Any]] | No
     return values
 
 
-def _metrics_token(version: MetricsVersion) -> str:
-    stamps = (version.generated_at, version.coins_updated_at)
-    return "|".join([*(s.isoformat() if s else "-" for s in stamps), str(version.rows)])
+def _metrics_token(version: MetricsVersion) -> str | None:
+    """The cache version of the metrics list; ``None`` (never cached) before any materialization."""
+    if version.generated_at is None:
+        return None
+    coins_changed = version.coins_updated_at.isoformat() if version.coins_updated_at else "-"
+    return f"{version.generated_at.isoformat()}|{coins_changed}|{version.rows}"
+
+
+def _metrics_page(runtime: ApiRuntime, version: MetricsVersion, key: str | None, limit: int,
+                  after: tuple[Any, ...] | None) -> Rendered:
+    cached = runtime.cache.get(key) if key is not None else None
+    if cached is not None:
+        return cached
+    with read_connection(runtime.engine) as connection:
+        rows = IndicatorReadQueries(connection).list_primary_metrics(limit=limit + 1, after=after)
+    items, next_cursor = page(rows, limit, lambda r: (r.sort_order, r.symbol))
+    payload = {"data": [_metrics_public(r, regime_details(r.regime_details)) for r in items],
+               "count": len(items), "limit": limit, "next_cursor": next_cursor}
+    snapshot = Snapshot(generated_at=version.generated_at or datetime.now(UTC),
+                        source_timestamp=version.source_timestamp, consistency="derived")
+    rendered = render(payload, snapshot, runtime.settings)
+    if key is not None:
+        runtime.cache.put(key, rendered)
+    return rendered
 
 
 @router.get("/coins/metrics", response_model=CoinsMetricsPublic, responses=NOT_MODIFIED)
-def read_coins_metrics(
+async def read_coins_metrics(
     request: Request,
-    engine: EngineDep,
-    cache: CacheDep,
-    settings: SettingsDep,
+    runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: CursorQuery = None,
 ) -> Response:
     """Each coin's primary metrics (percent changes, indicators, regime and its per-timeframe
     details), by sort order then symbol; served from a cache keyed by the metrics' materialization."""
     after = decode_cursor(cursor, (int, str))
-    with read_connection(engine) as connection:
-        queries = IndicatorReadQueries(connection)
-        version = queries.metrics_version()
-        key = cache.key("coin_metrics", _metrics_token(version), f"{limit}:{cursor or ''}")
-        rendered = cache.get(key) if version.generated_at is not None else None
-        if rendered is None:
-            rows = queries.list_primary_metrics(limit=limit + 1, after=after)
-            items, next_cursor = page(rows, limit, lambda r: (r.sort_order, r.symbol))
-            payload = {"data": [_metrics_public(r, regime_details(r.regime_details)) for r in items],
-                       "count": len(items), "limit": limit, "next_cursor": next_cursor}
-            snapshot = Snapshot(generated_at=version.generated_at or datetime.now(UTC),
-                                source_timestamp=version.source_timestamp, consistency="derived")
-            rendered = render(payload, snapshot, settings)
-            if version.generated_at is not None:
-                cache.put(key, rendered)
+    params = f"{limit}:{cursor or ''}"
+
+    def load(version: MetricsVersion) -> Rendered:
+        token = _metrics_token(version)
+        return _metrics_page(runtime, version, runtime.cache.key("coin_metrics", token, params) if token else None,
+                             limit, after)
+
+    rendered = await hot_body(runtime, "coin_metrics", params,
+                              lambda rt: on_loop_connection(rt, lambda c: IndicatorReadQueries(c).metrics_version()),
+                              _metrics_token, load)
     return respond(request, rendered)
 
 

@@ -1,7 +1,8 @@
 """Market radar and market flow, served from their materialized projections (reference 3.14).
 
-Hot routes: the rendered body is cached in Redis under the projection's ``generated_at`` and the
-request parameters, so a hit costs one tiny statement (the version) and one Redis GET.
+Hot routes: the rendered body is cached (in process and in Redis) under the projection's
+``generated_at`` and the request parameters, so a hit costs one primary-key lookup (the version)
+run on the event loop, and no thread hop (``iris_api.hot``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
+from sqlalchemy import Engine
 
 from iris_api.cache import BodyCache
-from iris_api.deps import CacheDep, EngineDep, SettingsDep, read_connection
+from iris_api.deps import RuntimeDep, read_connection
+from iris_api.hot import hot_body, on_loop_connection
 from iris_api.params import NOT_MODIFIED, Timeframe
+from iris_api.runtime import ApiRuntime
 from iris_api.schemas.market import (
     CoinRelationPublic,
     MarketFlowPublic,
@@ -50,19 +54,23 @@ def _items(payload: dict[str, Any], name: str, model: type[BaseModel], limit: in
     return [model.model_validate(item).model_dump(mode="json") for item in stored if keep(item)][:limit]
 
 
-def projection_body(engine: Any, cache: BodyCache, settings: ApiSettings, name: str, params: str,
-                    build: Callable[[dict[str, Any]], dict[str, Any]]) -> Rendered:
-    """The rendered projection ``name``: from the cache when its version is there, else from the
-    database (then cached under the version actually read)."""
+def _projection_version(runtime: ApiRuntime, name: str) -> datetime | None:
+    version = on_loop_connection(runtime, lambda c: IndicatorReadQueries(c).projection_version(name))
+    return version.generated_at if version is not None else None
+
+
+def projection_body(engine: Engine, cache: BodyCache, settings: ApiSettings, name: str, params: str,
+                    build: Callable[[dict[str, Any]], dict[str, Any]], version: datetime | None) -> Rendered:
+    """Projection ``name`` at ``version`` (its ``generated_at``), rendered: from the cache, else from
+    the database, then cached under the version actually read."""
+    if version is None:  # never materialized: empty lists, freshness unknown
+        return render(build({}), Snapshot(datetime.now(UTC), None, "derived"), settings)
+    cached = cache.get(cache.key(name, version, params))
+    if cached is not None:
+        return cached
     with read_connection(engine) as connection:
-        queries = IndicatorReadQueries(connection)
-        version = queries.projection_version(name)
-        if version is not None:
-            cached = cache.get(cache.key(name, version.generated_at, params))
-            if cached is not None:
-                return cached
-        projection = queries.projection(name) if version is not None else None
-    if projection is None:  # never materialized: empty lists, freshness unknown
+        projection = IndicatorReadQueries(connection).projection(name)
+    if projection is None:  # removed meanwhile
         return render(build({}), Snapshot(datetime.now(UTC), None, "derived"), settings)
     snapshot = Snapshot(projection.generated_at, projection.source_timestamp, "derived", projection.run_id)
     rendered = render(build(orjson.loads(projection.payload_json)), snapshot, settings)
@@ -70,20 +78,27 @@ def projection_body(engine: Any, cache: BodyCache, settings: ApiSettings, name: 
     return rendered
 
 
+async def _hot_projection(runtime: ApiRuntime, name: str, params: str,
+                          build: Callable[[dict[str, Any]], dict[str, Any]]) -> Rendered:
+    return await hot_body(
+        runtime, name, params, lambda rt: _projection_version(rt, name), lambda version: version,
+        lambda version: projection_body(runtime.engine, runtime.cache, runtime.settings, name, params, build,
+                                        version))
+
+
 @router.get("/market/radar", response_model=MarketRadarPublic, responses=NOT_MODIFIED)
-def read_market_radar(request: Request, engine: EngineDep, cache: CacheDep, settings: SettingsDep,
-                      limit: Limit = 8) -> Response:
+async def read_market_radar(request: Request, runtime: RuntimeDep, limit: Limit = 8) -> Response:
     """Hot coins, emerging coins, volatility spikes and recent regime changes, from the latest
     ``market_radar`` materialization."""
     def build(payload: dict[str, Any]) -> dict[str, Any]:
         return {"limit": limit, **{name: _items(payload, name, model, limit) for name, model in RADAR_LISTS.items()}}
 
-    return respond(request, projection_body(engine, cache, settings, "market_radar", f"limit={limit}", build))
+    return respond(request, await _hot_projection(runtime, "market_radar", f"limit={limit}", build))
 
 
 @router.get("/market/flow", response_model=MarketFlowPublic, responses=NOT_MODIFIED)
-def read_market_flow(request: Request, engine: EngineDep, cache: CacheDep, settings: SettingsDep,
-                     limit: Limit = 8, timeframe: Timeframe = Timeframe.H1) -> Response:
+async def read_market_flow(request: Request, runtime: RuntimeDep, limit: Limit = 8,
+                           timeframe: Timeframe = Timeframe.H1) -> Response:
     """Market leaders, lead/lag relations, sector momentum on ``timeframe`` and sector rotations,
     from the latest ``market_flow`` materialization."""
     minutes = int(timeframe)
@@ -93,5 +108,4 @@ def read_market_flow(request: Request, engine: EngineDep, cache: CacheDep, setti
         sectors = _items(payload, "sectors", SectorMomentumPublic, limit, lambda s: s.get("timeframe") == minutes)
         return {"limit": limit, "timeframe": minutes, **lists, "sectors": sectors}
 
-    body = projection_body(engine, cache, settings, "market_flow", f"limit={limit}:tf={minutes}", build)
-    return respond(request, body)
+    return respond(request, await _hot_projection(runtime, "market_flow", f"limit={limit}:tf={minutes}", build))

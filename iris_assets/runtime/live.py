@@ -19,11 +19,15 @@ from iris_assets.market_data.live import affected_days, live_days
 from iris_resources.db.resources import DatabaseResource
 from iris_resources.events.tables import event_outbox
 from iris_resources.market_data.tables import coins
+from iris_resources.settings import get_settings
 
 PER_COIN_ASSETS = ("candle_aggregates", "indicators", "feature_snapshots", "market_anomalies")
 CROSS_SECTION_ASSETS = ("coin_relations", "market_leaders", "market_predictions")
 MAX_EVENTS_PER_TICK = 5_000
 HISTORY_DAYS = 30
+# IRIS_LIVE=true starts the live chain with the code location; otherwise operators switch it on.
+_LIVE_STATUS = dg.DefaultSensorStatus.RUNNING if get_settings().live else dg.DefaultSensorStatus.STOPPED
+_LIVE_SCHEDULE = dg.DefaultScheduleStatus.RUNNING if get_settings().live else dg.DefaultScheduleStatus.STOPPED
 
 live_candles_job = dg.define_asset_job(
     "live_candles_job", selection=dg.AssetSelection.assets("candles"),
@@ -51,7 +55,7 @@ def _scoped_config(symbols: list[str]) -> dict[str, object]:
 
 
 @dg.schedule(job=live_candles_job, cron_schedule="* * * * *", execution_timezone="UTC",
-             default_status=dg.DefaultScheduleStatus.STOPPED,
+             default_status=_LIVE_SCHEDULE,
              description="Every minute: store the candles that closed since the last poll.")
 def live_candles_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
     """One run per partition the poll covers; the run key makes a retried tick idempotent."""
@@ -77,7 +81,7 @@ def _sensor_run_requests(rows: list[Mapping[str, Any]], symbols_by_id: dict[int,
     return requests
 
 
-@dg.sensor(job=candle_analytics_job, minimum_interval_seconds=5, default_status=dg.DefaultSensorStatus.STOPPED,
+@dg.sensor(job=candle_analytics_job, minimum_interval_seconds=5, default_status=_LIVE_STATUS,
            description="Runs the daily analytics for exactly the partitions and symbols new candles touched.")
 def new_candles_sensor(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SensorResult:
     """Cursor = the last outbox id seen; a tick with nothing new is one indexed query."""
@@ -94,7 +98,7 @@ def new_candles_sensor(context: dg.SensorEvaluationContext, database: DatabaseRe
     return dg.SensorResult(run_requests=requests, cursor=str(max(int(r["id"]) for r in rows)))
 
 
-@dg.sensor(job=history_backfill_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.STOPPED,
+@dg.sensor(job=history_backfill_job, minimum_interval_seconds=30, default_status=_LIVE_STATUS,
            description="Backfills the last 30 days for coins that were added and have no history yet.")
 def new_coins_sensor(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SensorResult:
     """One ranged run for all new coins; the run key (symbols + day) keeps a tick idempotent."""

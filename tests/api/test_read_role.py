@@ -13,10 +13,10 @@ from iris_api.settings import READ_ROLE, ApiSettings
 
 
 def test_api_connections_run_as_the_read_role(client: TestClient) -> None:
-    engine: Engine = client.app.state.runtime.engine
-    with engine.connect() as connection:
-        assert connection.execute(text("SELECT current_user")).scalar_one() == READ_ROLE
-        assert connection.execute(text("SELECT count(*) FROM coins")).scalar_one() == 6
+    for engine in (client.app.state.runtime.engine, client.app.state.runtime.loop_engine):
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT current_user")).scalar_one() == READ_ROLE
+            assert connection.execute(text("SELECT count(*) FROM coins")).scalar_one() == 6
 
 
 @pytest.mark.parametrize("statement", [
@@ -68,3 +68,17 @@ def test_the_role_cannot_log_in_and_exists_once(owner_engine: Engine) -> None:
         rows = connection.execute(text("SELECT rolcanlogin, rolsuper FROM pg_roles WHERE rolname = :r"),
                                   {"r": READ_ROLE}).all()
     assert rows == [(False, False)]
+
+
+def test_statements_are_cut_off_by_the_timeout(api_settings: ApiSettings) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from iris_api.database import create_api_engine
+
+    engine = create_api_engine(str(api_settings.database_url.get_secret_value()),  # type: ignore[union-attr]
+                               api_settings.model_copy(update={"api_statement_timeout_ms": 200}))
+    try:
+        with engine.connect() as connection, pytest.raises(OperationalError, match="statement timeout"):
+            connection.execute(text("SELECT pg_sleep(5)"))
+    finally:
+        engine.dispose()

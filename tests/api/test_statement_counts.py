@@ -33,18 +33,22 @@ ROUTES = [
 
 
 @contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements the engine runs inside the block."""
+def counting(client: TestClient) -> Iterator[list[str]]:
+    """The SQL statements the API runs inside the block (its pool and its event-loop connection)."""
     statements: list[str] = []
+    runtime = client.app.state.runtime
 
     def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
         statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
+    engines: tuple[Engine, ...] = (runtime.engine, runtime.loop_engine)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +63,11 @@ def test_statement_count_does_not_grow_with_the_page(
     uncached_client: TestClient, symbols: list[str], path: str, size: str | None, sizes: tuple[int, int],
     expected: int,
 ) -> None:
-    engine: Engine = uncached_client.app.state.runtime.engine
     anomaly = uncached_client.get(f"{PREFIX}/anomalies", params={"limit": 1}).json()["data"][0]["id"]
     url = PREFIX + path.replace("{symbol}", symbols[0]).replace("{anomaly_id}", str(anomaly))
     counts, lengths = [], []
     for n in sizes:
-        with counting(engine) as statements:
+        with counting(uncached_client) as statements:
             response = uncached_client.get(url, params={size: n} if size else {})
         assert response.status_code == 200, response.text
         counts.append(len(statements))
@@ -75,11 +78,10 @@ def test_statement_count_does_not_grow_with_the_page(
 
 
 def test_a_cached_hot_route_runs_one_statement(client: TestClient) -> None:
-    engine: Engine = client.app.state.runtime.engine
     for path in ("/market/radar?limit=3", "/market/flow?limit=3", "/coins/metrics?limit=3"):
-        with counting(engine) as cold:
+        with counting(client) as cold:
             first = client.get(PREFIX + path)
-        with counting(engine) as warm:
+        with counting(client) as warm:
             second = client.get(PREFIX + path)
         assert (len(cold), len(warm)) == (2, 1), path
         assert first.content == second.content
