@@ -8,7 +8,8 @@
 4. A fixed-time load at N keep-alive connections: ``wrk`` when installed (``--tool wrk``), otherwise
    a small asyncio HTTP/1.1 client in this process (``--tool asyncio``, the default without wrk).
 
-Usage: .venv/bin/python bench/api.py [--seconds 20] [--connections 32] [--coins 20] [--days 5]
+Usage: .venv/bin/python bench/api.py [--seconds 20] [--connections 32] [--workers 2] [--mix dashboard|hot]
+                                    [--coins 20] [--days 5] [--tool auto|wrk|asyncio] [--existing]
 The last line printed is ``RESULT {json}`` with requests_per_s, p50_ms, p99_ms and errors.
 """
 
@@ -33,13 +34,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import print_result, scratch_database
 
 # (weight, path) — a dashboard's mix: hot projections first, then lists and series.
-MIX = [
+DASHBOARD = [
     (20, "/api/v1/market/radar"), (8, "/api/v1/market/flow"), (16, "/api/v1/coins/metrics"),
     (8, "/api/v1/coins"), (12, "/api/v1/coins/{symbol}/history?interval=1h&limit=100"),
     (8, "/api/v1/coins/{symbol}/metrics"), (10, "/api/v1/signals?limit=50"),
     (8, "/api/v1/anomalies?limit=50"), (5, "/api/v1/coins/{symbol}/indicators?interval=4h&limit=20"),
     (5, "/api/v1/market/radar?limit=24"),
 ]
+# Only the cached projections (radar, flow, metrics list).
+HOT = [(20, "/api/v1/market/radar"), (8, "/api/v1/market/flow"), (16, "/api/v1/coins/metrics"),
+       (5, "/api/v1/market/radar?limit=24")]
+MIXES = {"dashboard": DASHBOARD, "hot": HOT}
 
 
 def materialize(url: str, redis_url: str, coins: int, days: int) -> None:
@@ -123,14 +128,14 @@ def api_server(database_url: str, redis_url: str, workers: int) -> Iterator[str]
         process.wait(timeout=20)
 
 
-def request_paths(base: str, seed: int = 1) -> list[str]:
+def request_paths(base: str, mix: str = "dashboard", seed: int = 1) -> list[str]:
     """A shuffled, weighted sequence of request paths over the real coins."""
     import json
 
     with urllib.request.urlopen(f"{base}/api/v1/coins?limit=500", timeout=5) as response:
         symbols = [c["symbol"] for c in json.loads(response.read())["data"]]
     rng = random.Random(seed)
-    paths = [path.replace("{symbol}", rng.choice(symbols)) for weight, path in MIX for _ in range(weight * 20)]
+    paths = [path.replace("{symbol}", rng.choice(symbols)) for weight, path in MIXES[mix] for _ in range(weight * 20)]
     rng.shuffle(paths)
     return paths
 
@@ -222,10 +227,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (one per core)")
     parser.add_argument("--coins", type=int, default=20)
     parser.add_argument("--days", type=int, default=5)
     parser.add_argument("--tool", choices=("auto", "wrk", "asyncio"), default="auto")
+    parser.add_argument("--mix", choices=tuple(MIXES), default="dashboard")
     parser.add_argument("--existing", action="store_true", help="serve IRIS_DATABASE_URL's database as it is")
     args = parser.parse_args()
     tool = ("wrk" if shutil.which("wrk") else "asyncio") if args.tool == "auto" else args.tool
@@ -237,13 +243,13 @@ def main() -> None:
             print(f"materialized {args.coins} coins × {args.days} days in {time.perf_counter() - started:.1f} s",
                   flush=True)
         with api_server(database_url, redis_url, args.workers) as base:
-            paths = request_paths(base)
+            paths = request_paths(base, args.mix)
             drive = drive_wrk if tool == "wrk" else drive_asyncio
             drive(base, paths, min(3.0, args.seconds), args.connections)  # warm pools and caches
             result = drive(base, paths, args.seconds, args.connections)
     print(f"{tool}: {result['requests_per_s']:.0f} req/s, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, "
           f"{result['errors']} errors", flush=True)
-    print_result({**result, "tool": tool, "connections": args.connections, "seconds": args.seconds,
+    print_result({**result, "tool": tool, "mix": args.mix, "connections": args.connections, "seconds": args.seconds,
                   "workers": args.workers, "coins": args.coins, "days": args.days,
                   "target_met": result["requests_per_s"] >= 1000 and result["p99_ms"] <= 50 and not result["errors"]})
 

@@ -1,4 +1,5 @@
-"""Dependencies of the routes, as ``Annotated`` aliases: settings, engine, Redis, body cache.
+"""Dependencies of the routes, as ``Annotated`` aliases: settings, engine, Redis, body cache, and
+the whole runtime (hot routes use its event-loop connection, see ``iris_api.hot``).
 
 They are ``async`` on purpose: FastAPI runs a sync dependency in the thread pool, one hop per
 dependency per request; these only read ``app.state``. Routes open connections with

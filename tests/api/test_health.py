@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import create_engine
 
 from iris_api.app import create_app
 from iris_api.deps import get_engine, get_redis
@@ -32,10 +32,7 @@ def test_health_is_503_when_redis_is_unreachable(database_url: str, redis_url: s
     assert response.json() == {"status": "degraded", "database": True, "redis": False, "projections": []}
 
 
-def test_health_is_503_when_the_database_is_unreachable(database_url: str, redis_url: str, engine: Engine) -> None:
-    engine.dispose()
-    from sqlalchemy import create_engine
-
+def test_health_is_503_when_the_database_is_unreachable(database_url: str, redis_url: str) -> None:
     unreachable = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1})
     with _client(database_url, redis_url) as client:
         client.app.dependency_overrides[get_engine] = lambda: unreachable

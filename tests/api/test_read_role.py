@@ -82,3 +82,28 @@ def test_statements_are_cut_off_by_the_timeout(api_settings: ApiSettings) -> Non
             connection.execute(text("SELECT pg_sleep(5)"))
     finally:
         engine.dispose()
+
+
+def test_the_role_migration_reverts_and_reapplies(database_url: str) -> None:
+    """Down to before the role and up again on a fresh database: the grants go and come back, and
+    re-creating an existing (cluster-wide) role is harmless."""
+    from alembic import command
+
+    from iris_resources.db.engine import create_db_engine
+    from iris_resources.db.migrate import alembic_config, upgrade
+
+    def can_read() -> bool:
+        engine = create_db_engine(database_url, pool_size=1)
+        try:
+            with engine.connect() as connection:
+                return bool(connection.execute(text(  # the role itself may be gone: it is cluster-wide
+                    "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :r) "
+                    "THEN has_table_privilege(:r, 'coins', 'SELECT') ELSE false END"), {"r": READ_ROLE}).scalar_one())
+        finally:
+            engine.dispose()
+
+    assert can_read()
+    command.downgrade(alembic_config(database_url), "0003_event_outbox")
+    assert not can_read()
+    upgrade(database_url)
+    assert can_read()
