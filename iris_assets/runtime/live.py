@@ -21,8 +21,11 @@ from iris_resources.events.tables import event_outbox
 from iris_resources.market_data.tables import coins
 from iris_resources.settings import get_settings
 
-PER_COIN_ASSETS = ("candle_aggregates", "indicators", "feature_snapshots", "market_anomalies")
-CROSS_SECTION_ASSETS = ("coin_relations", "market_leaders", "market_predictions")
+PER_COIN_ASSETS = ("candle_aggregates", "indicators", "indicator_signals", "pattern_signals", "market_cycles",
+                   "feature_snapshots", "market_anomalies")
+_PER_COIN_OPS = ("candle_aggregates", "indicators", "pattern_signals", "feature_snapshots", "market_anomalies")
+CROSS_SECTION_ASSETS = ("coin_relations", "market_leaders", "sector_metrics", "sector_rotations",
+                        "market_predictions")
 MAX_EVENTS_PER_TICK = 5_000
 HISTORY_DAYS = 30
 # IRIS_LIVE=true starts the live chain with the code location; otherwise operators switch it on.
@@ -47,8 +50,7 @@ history_backfill_job = dg.define_asset_job(
 
 def _scoped_config(symbols: list[str]) -> dict[str, object]:
     """Per-coin assets run for the touched symbols; cross-sectional ones need the whole universe."""
-    ops: dict[str, object] = {name: {"config": {"symbols": symbols}} for name in ("candle_aggregates", "indicators",
-                                                                              "feature_snapshots", "market_anomalies")}
+    ops: dict[str, object] = {name: {"config": {"symbols": symbols}} for name in _PER_COIN_OPS}
     ops.update({name: {"config": {"symbols": []}} for name in ("coin_relations", "market_leaders",
                                                                "market_predictions")})
     return {"ops": ops}
@@ -84,7 +86,17 @@ def _sensor_run_requests(rows: list[Mapping[str, Any]], symbols_by_id: dict[int,
 @dg.sensor(job=candle_analytics_job, minimum_interval_seconds=5, default_status=_LIVE_STATUS,
            description="Runs the daily analytics for exactly the partitions and symbols new candles touched.")
 def new_candles_sensor(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SensorResult:
-    """Cursor = the last outbox id seen; a tick with nothing new is one indexed query."""
+    """Cursor = the last outbox id seen; a tick with nothing new is one indexed query.
+
+    While an analytics run is still queued or running, the tick waits (cursor unchanged): the next
+    run then covers every candle that arrived meanwhile instead of a queue of one run per candle.
+    """
+    busy = context.instance.get_runs(filters=dg.RunsFilter(
+        job_name=candle_analytics_job.name,
+        statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+                  dg.DagsterRunStatus.STARTED]), limit=1)
+    if busy:
+        return dg.SensorResult(skip_reason=f"analytics run {busy[0].run_id[:8]} still in progress")
     cursor = int(context.cursor or 0)
     with database.read() as connection:
         rows: list[Mapping[str, Any]] = [dict(r) for r in connection.execute(
