@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from iris_resources.anomalies.tables import anomaly_transitions, market_anomalies
 from iris_resources.db.persistence_log import log_repo
@@ -115,9 +115,3 @@ class AnomalyRepository:
             ).order_by(market_anomalies.c.detected_at)
         ).mappings().all()
         return [dict(r) for r in rows]
-
-    def expire(self, anomaly_ids: Sequence[int], at: datetime) -> None:
-        """Mark anomalies resolved as expired (used by checks' repair path and the sweep)."""
-        if anomaly_ids:
-            self._connection.execute(update(market_anomalies).where(and_(market_anomalies.c.id.in_(list(anomaly_ids))))
-                                     .values(status="resolved", resolved_at=at, updated_at=at))

@@ -106,19 +106,6 @@ class IndicatorQueries:
         return read_frame(self._connection, select(coin_metrics).order_by(coin_metrics.c.coin_id,
                                                                         coin_metrics.c.timeframe))
 
-    def latest_sector_relative_strength(self) -> pl.DataFrame:
-        """sector, relative_strength of the newest sector snapshot."""
-        from iris_resources.cross_market.tables import sector_metrics
-        from iris_resources.market_data.tables import sectors
-
-        newest = select(func.max(sector_metrics.c.as_of)).scalar_subquery()
-        frame = read_frame(self._connection, select(sectors.c.code.label("sector"), sector_metrics.c.relative_strength)
-                           .join(sectors, sectors.c.id == sector_metrics.c.sector_id)
-                           .where(sector_metrics.c.as_of == newest))
-        if frame.is_empty():
-            return pl.DataFrame(schema={"sector": pl.String, "relative_strength": pl.Float64})
-        return frame
-
     def recent_regime_changes(self, limit: int) -> pl.DataFrame:
         """Newest regime changes, one per (coin, timeframe, regime)."""
         statement = (

@@ -72,12 +72,14 @@ class MarketDataQueries:
         )
 
     def coins_info_frame(self) -> pl.DataFrame:
-        """coin_id, symbol, name, sector of every coin (joins in projections)."""
+        """coin_id, symbol, name, sector, sort_order of every coin (joins in projections and scans)."""
         listed = self.list_coins(enabled_only=False)
         return pl.DataFrame(
             {"coin_id": [c.id for c in listed], "symbol": [c.symbol for c in listed],
-             "name": [c.name for c in listed], "sector": [c.sector_code for c in listed]},
-            schema={"coin_id": pl.Int32, "symbol": pl.String, "name": pl.String, "sector": pl.String},
+             "name": [c.name for c in listed], "sector": [c.sector_code for c in listed],
+             "sort_order": [c.sort_order for c in listed]},
+            schema={"coin_id": pl.Int32, "symbol": pl.String, "name": pl.String, "sector": pl.String,
+                    "sort_order": pl.Int32},
         )
 
     def candles_frame(

@@ -65,9 +65,7 @@ def market_anomalies(context: dg.AssetExecutionContext, config: MarketScope,
     with transaction.begin() as uow:
         market = MarketDataQueries(uow.connection)
         coins = market.coin_frame(config.symbols or None).join(
-            market.coins_info_frame().select("coin_id", "sector"), on="coin_id").join(
-            pl.DataFrame([(c.id, c.sort_order) for c in market.list_coins()], schema=["coin_id", "sort_order"],
-                         orient="row").cast({"coin_id": pl.Int32}), on="coin_id")
+            market.coins_info_frame().select("coin_id", "sector", "sort_order"), on="coin_id")
         for (timeframe,), group in coins.group_by("timeframe"):
             ids = group.get_column("coin_id").to_list()
             uow.anomalies.rewind(ids, int(timeframe), start, end)

@@ -53,10 +53,9 @@ def compute_block(queries: MarketDataQueries, coins: pl.DataFrame, timeframe: in
         return pl.DataFrame()
     computed = compute_indicators(bars.sort("coin_id", "timestamp"), by="coin_id")
     # OBV restarts at each coin's first bar of the block: continue the full-history running sum.
-    first = computed.group_by("coin_id").agg(pl.col("timestamp").min().alias("_first"),
-                                            pl.col("obv").first().alias("_seed_obv"))
+    first = computed.group_by("coin_id").agg(pl.col("obv").first().alias("_seed_obv"))
     obv = queries.obv_through(coins, timeframe, seed - timedelta(microseconds=1))  # bars before the seed
-    computed = _offset_obv(computed, obv, first.select("coin_id", "_seed_obv"))
+    computed = _offset_obv(computed, obv, first)
     return add_bar_features(computed, timeframe).with_columns(pl.lit(timeframe, dtype=pl.Int16).alias("timeframe"))
 
 

@@ -6,6 +6,7 @@ import dagster as dg
 import polars as pl
 
 from iris_assets.patterns.narratives import sector_narrative
+from iris_resources.cross_market.queries import RelationQueries
 from iris_resources.db.resources import TransactionResource
 from iris_resources.indicators.queries import IndicatorQueries
 from iris_resources.market_data.queries import MarketDataQueries
@@ -20,7 +21,10 @@ def sector_narratives(context: dg.AssetExecutionContext, transaction: Transactio
         market = MarketDataQueries(uow.connection)
         info = market.coins_info_frame()
         metrics = IndicatorQueries(uow.connection).metrics_frame()
-        sectors = IndicatorQueries(uow.connection).latest_sector_relative_strength()
+        sectors = pl.DataFrame(RelationQueries(uow.connection).latest_sector_metrics(limit=1_000),
+                               schema_overrides={"sector": pl.String, "relative_strength": pl.Float64})
+        if sectors.is_empty():
+            sectors = pl.DataFrame(schema={"sector": pl.String, "relative_strength": pl.Float64})
         narratives = []
         for timeframe in sorted(set(metrics.get_column("timeframe").to_list())) if not metrics.is_empty() else []:
             coins = metrics.filter(pl.col("timeframe") == timeframe).join(info, on="coin_id").select(

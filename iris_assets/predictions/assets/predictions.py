@@ -37,15 +37,13 @@ def market_predictions(context: dg.AssetExecutionContext, config: MarketScope,
         leaders = CrossMarketQueries(uow.connection).recent_leaders(100_000).filter(
             (pl.col("timestamp") >= start) & (pl.col("timestamp") < end) & pl.col("coin_id").is_in(coin_ids))
         frames = []
-        relations_cache: dict[object, pl.DataFrame] = {}
         for day_start in sorted({t.replace(hour=0, minute=0) for t in leaders.get_column("timestamp")}):
             moves = leaders.filter(pl.col("timestamp").dt.truncate("1d") == day_start).select(
                 pl.col("coin_id").alias("leader_coin_id"), "direction", "confidence",
                 pl.col("price_change_24h_pct").alias("move_pct"),
                 (pl.col("timestamp") + pl.duration(minutes=pl.col("timeframe").cast(pl.Int64))).alias("created_at"))
             # Relations as of the previous day's end: nothing computed after the move is used.
-            relations = relations_cache.setdefault(day_start, RelationQueries(uow.connection).relations_as_of(
-                RELATION_TIMEFRAME, day_start))
+            relations = RelationQueries(uow.connection).relations_as_of(RELATION_TIMEFRAME, day_start)
             if relations.is_empty():
                 continue
             newest = moves.get_column("created_at").max()
