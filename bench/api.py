@@ -54,12 +54,14 @@ def materialize(url: str, redis_url: str, coins: int, days: int) -> None:
     from iris_assets.definitions import ALL_ASSETS
     from iris_resources.db.resources import DatabaseResource, TransactionResource
     from iris_resources.events.resources import EventsResource
+    from iris_resources.sources.balances import ExchangeBalancesResource
     from iris_resources.sources.resource import CandleSourceResource
 
     database = DatabaseResource(url=url, pool_size=2)
     resources = {"database": database, "transaction": TransactionResource(database=database),
                  "events": EventsResource(redis_url=redis_url, stream=f"iris_bench_{uuid.uuid4().hex[:6]}"),
-                 "candle_source": CandleSourceResource(spec="synthetic", seed=7, n_coins=coins)}
+                 "candle_source": CandleSourceResource(spec="synthetic", seed=7, n_coins=coins),
+                 "exchange_balances": ExchangeBalancesResource()}
     partitioned = [a for a in ALL_ASSETS if a.partitions_def is not None]
     roots = [a for a in ALL_ASSETS if a.partitions_def is None and not any(
         dep for deps in a.asset_deps.values() for dep in deps)]

@@ -19,6 +19,8 @@ from iris_assets.market_data.assets.universe import coins
 from iris_assets.patterns.assets.detections import pattern_signals
 from iris_assets.patterns.assets.narratives import sector_narratives
 from iris_assets.patterns.assets.registry import pattern_registry, pattern_statistics, signal_outcomes
+from iris_assets.portfolio.assets.balances import portfolio_balances
+from iris_assets.portfolio.assets.paper import portfolio
 from iris_assets.predictions.assets.outcomes import prediction_outcomes, prediction_quality
 from iris_assets.predictions.assets.predictions import market_predictions
 from iris_assets.predictions.assets.schedules import prediction_evaluation_job, prediction_evaluation_schedule
@@ -32,19 +34,30 @@ from iris_assets.runtime.live import (
     new_coins_sensor,
 )
 from iris_assets.runtime.outbox_sensor import outbox_relay_sensor
+from iris_assets.signals.assets.decisions import investment_decisions
+from iris_assets.signals.assets.fusion import market_decisions
+from iris_assets.signals.assets.research import signal_backtests, strategies
 from iris_resources.settings import get_settings
 
 ALL_ASSETS = [
     coins, candles, candle_aggregates,
     pattern_registry, indicators, pattern_signals, signal_outcomes, feature_snapshots, market_anomalies,
-    coin_relations, market_leaders, market_predictions,
+    coin_relations, market_leaders, market_predictions, investment_decisions, market_decisions,
     coin_metrics, market_radar, market_flow, prediction_outcomes, prediction_quality, pattern_statistics,
-    sector_narratives,
+    sector_narratives, signal_backtests, strategies, portfolio, portfolio_balances,
 ]
+
+# Exchange balances are polled like the reference's 5-minute sync; the job runs only when enabled.
+portfolio_sync_job = dg.define_asset_job("portfolio_sync_job", selection=["portfolio_balances"])
+portfolio_sync_schedule = dg.ScheduleDefinition(
+    job=portfolio_sync_job, cron_schedule="*/5 * * * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING if get_settings().live else dg.DefaultScheduleStatus.STOPPED,
+    description="Syncs exchange account balances (and auto-watch) every five minutes.")
 
 # The latest-state products follow their daily inputs through declarative automation.
 LATEST_STATE = ("coin_metrics", "market_radar", "market_flow", "prediction_outcomes", "prediction_quality",
-                "pattern_statistics", "sector_narratives")
+                "pattern_statistics", "sector_narratives", "signal_backtests", "strategies",
+                "portfolio_actions", "portfolio_positions", "portfolio_state", "portfolio_equity")
 latest_state_automation = dg.AutomationConditionSensorDefinition(
     "latest_state_automation",
     target=dg.AssetSelection.assets(*LATEST_STATE),
@@ -72,8 +85,8 @@ def _with_freshness(spec: dg.AssetSpec) -> dg.AssetSpec:
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     sensors=[outbox_relay_sensor, new_candles_sensor, new_coins_sensor, latest_state_automation],
-    jobs=[prediction_evaluation_job, live_candles_job, candle_analytics_job, history_backfill_job],
-    schedules=[prediction_evaluation_schedule, live_candles_schedule],
+    jobs=[portfolio_sync_job, prediction_evaluation_job, live_candles_job, candle_analytics_job, history_backfill_job],
+    schedules=[portfolio_sync_schedule, prediction_evaluation_schedule, live_candles_schedule],
     resources=build_resources(),
     executor=dg.in_process_executor,
 ).map_resolved_asset_specs(func=_with_freshness)

@@ -8,6 +8,7 @@ from iris_resources.db.resources import DatabaseResource, TransactionResource
 from iris_resources.events.resources import EventsResource
 from iris_resources.market_data.timeframes import parse_timeframe
 from iris_resources.settings import IrisSettings, get_settings
+from iris_resources.sources.balances import ExchangeBalancesResource
 from iris_resources.sources.resource import CandleSourceResource
 
 
@@ -23,6 +24,7 @@ def build_resources(settings: IrisSettings | None = None, database_url: str | No
         "database": database,
         "events": events,
         "transaction": TransactionResource(database=database, events=events),
+        "exchange_balances": ExchangeBalancesResource(),
         "candle_source": CandleSourceResource(
             spec=settings.source,
             seed=settings.synthetic_seed,

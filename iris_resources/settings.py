@@ -39,6 +39,10 @@ class IrisSettings(BaseSettings):
     dagster_port: int = 3000
     log_level: str = "INFO"
     live: bool = Field(default=False, description="Start the live polling schedule and candle sensors running.")
+    portfolio_starting_capital: float = Field(default=100_000.0, gt=0, description="Paper account capital (USD).")
+    portfolio_fee_rate: float = Field(default=0.0, ge=0, lt=0.1, description="Fee per fill, fraction of notional.")
+    auto_watch_min_position_value: float = Field(default=100.0, ge=0,
+                                                 description="Holdings worth this much (USD) enable their coin.")
 
     @field_validator("data_dir")
     @classmethod

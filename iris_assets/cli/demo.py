@@ -21,8 +21,16 @@ from iris_resources.indicators.tables import coin_metrics as coin_metrics_table
 from iris_resources.indicators.tables import feature_snapshots, indicators, regime_changes, signals
 from iris_resources.market_data.tables import candle_aggregates, candle_gaps, candle_rejects, candles, coins
 from iris_resources.market_data.timeframes import parse_timeframe
+from iris_resources.portfolio.tables import portfolio_actions, portfolio_equity, portfolio_state
 from iris_resources.predictions.tables import market_predictions
 from iris_resources.settings import IrisSettings
+from iris_resources.signals.tables import (
+    final_signals,
+    investment_decisions,
+    market_decisions,
+    signal_backtests,
+    strategies,
+)
 from iris_resources.sources.factory import build_source
 
 
@@ -44,6 +52,7 @@ class DemoSummary:
     table_rows: tuple[tuple[str, int], ...]
     window: tuple[datetime, datetime]
     top_coins: tuple[dict[str, Any], ...] = ()
+    portfolio: dict[str, Any] | None = None
 
 
 def demo_window(settings: IrisSettings, days: int) -> tuple[datetime, datetime]:
@@ -114,7 +123,7 @@ def run_demo(settings: IrisSettings, database_url: str, *, days: int, symbols: l
         _materialize(latest, resources, instance, window=None, symbols=symbols),
     ]
     return DemoSummary(steps=tuple(steps), table_rows=table_counts(database_url), window=window,
-                       top_coins=top_coins(database_url))
+                       top_coins=top_coins(database_url), portfolio=portfolio_summary(database_url))
 
 
 def table_counts(database_url: str) -> tuple[tuple[str, int], ...]:
@@ -126,7 +135,9 @@ def table_counts(database_url: str) -> tuple[tuple[str, int], ...]:
                 (table.name, connection.execute(select(func.count()).select_from(table)).scalar_one())
                 for table in (coins, candles, candle_aggregates, candle_gaps, candle_rejects, indicators,
                               signals, regime_changes, feature_snapshots, coin_metrics_table, market_anomalies,
-                              coin_relations, market_leaders, sector_rotations, market_predictions)
+                              coin_relations, market_leaders, sector_rotations, market_predictions,
+                              investment_decisions, final_signals, market_decisions, signal_backtests, strategies,
+                              portfolio_actions, portfolio_equity)
             )
     finally:
         engine.dispose()
@@ -151,6 +162,22 @@ def top_coins(database_url: str, limit: int = 5) -> tuple[dict[str, Any], ...]:
         engine.dispose()
 
 
+def portfolio_summary(database_url: str) -> dict[str, Any] | None:
+    """The paper account at the end of the demo: trades by reason, PnL, equity and max drawdown."""
+    engine = create_db_engine(database_url, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            state = connection.execute(select(portfolio_state)).mappings().first()
+            if state is None:
+                return None
+            reasons: dict[str, int] = dict(connection.execute(select(portfolio_actions.c.reason, func.count())
+                                              .group_by(portfolio_actions.c.reason)).tuples().all())
+            drawdown = connection.execute(select(func.min(portfolio_equity.c.drawdown))).scalar_one()
+            return {**dict(state), "fills_by_reason": reasons, "max_drawdown": drawdown or 0.0}
+    finally:
+        engine.dispose()
+
+
 def format_summary(summary: DemoSummary) -> str:
     """A plain-text summary table."""
     lines = [f"IRIS demo over {summary.window[0]:%Y-%m-%d} … {summary.window[1]:%Y-%m-%d} (UTC, end exclusive)", ""]
@@ -170,5 +197,14 @@ def format_summary(summary: DemoSummary) -> str:
             f"{c['price_change_7d_pct'] or 0:>8.2f} {c['market_regime'] or '-':<16} {c['activity_bucket']:<8}"
             for c in summary.top_coins
         ]
+    if summary.portfolio:
+        p = summary.portfolio
+        fills = ", ".join(f"{reason} {count}" for reason, count in sorted(p["fills_by_reason"].items()))
+        lines += ["", "paper portfolio (from final signals)",
+                  f"fills {sum(p['fills_by_reason'].values())} ({fills or 'none'}); "
+                  f"open positions {p['open_positions']}",
+                  f"capital {p['capital']:,.2f}  realized {p['realized_pnl']:+,.2f}  "
+                  f"unrealized {p['unrealized_pnl']:+,.2f}  equity {p['equity']:,.2f}  "
+                  f"max drawdown {p['max_drawdown']:.2%}"]
     lines += ["", "embedded services keep running for `iris up`; stop them with `iris services stop`"]
     return "\n".join(lines)

@@ -23,6 +23,8 @@ def load_all_tables() -> MetaData:
     from iris_resources.indicators import tables as _indicators  # noqa: F401
     from iris_resources.market_data import tables as _market_data  # noqa: F401
     from iris_resources.patterns import tables as _patterns  # noqa: F401
+    from iris_resources.portfolio import tables as _portfolio  # noqa: F401
     from iris_resources.predictions import tables as _predictions  # noqa: F401
+    from iris_resources.signals import tables as _signals  # noqa: F401
 
     return metadata

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
         CoinRepository,
     )
     from iris_resources.patterns.repository import PatternRepository
+    from iris_resources.portfolio.repository import PortfolioRepository
     from iris_resources.predictions.repository import PredictionRepository
+    from iris_resources.signals.repository import DecisionRepository
 
 AfterCommitHook = Callable[[], object]
 
@@ -173,3 +175,15 @@ class UnitOfWork:
         from iris_resources.patterns.repository import PatternRepository
 
         return PatternRepository(self.connection)
+
+    @cached_property
+    def decisions(self) -> DecisionRepository:
+        from iris_resources.signals.repository import DecisionRepository
+
+        return DecisionRepository(self.connection)
+
+    @cached_property
+    def portfolio(self) -> PortfolioRepository:
+        from iris_resources.portfolio.repository import PortfolioRepository
+
+        return PortfolioRepository(self.connection)

@@ -50,6 +50,9 @@ coins = Table(
     Column("next_history_sync_at", DateTime(timezone=True)),
     Column("last_history_sync_error", String(255)),
     Column("deleted_at", DateTime(timezone=True)),
+    # Set when a portfolio balance enabled the coin; only such coins are disabled again below threshold.
+    Column("auto_watch_enabled", Boolean, nullable=False, server_default="false"),
+    Column("auto_watch_source", String(32)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("base_timeframe IN (1, 5, 15, 60, 240, 1440)", name="base_timeframe_known"),

@@ -30,6 +30,7 @@ from iris_resources.db.resources import DatabaseResource, TransactionResource
 from iris_resources.events.resources import EventsResource
 from iris_resources.market_data.tables import candle_aggregates, coins
 from iris_resources.services.runtime import with_database
+from iris_resources.sources.balances import ExchangeBalancesResource
 from iris_resources.sources.resource import CandleSourceResource
 
 FIRST_DAY, LAST_DAY = "2024-02-06", "2024-02-10"
@@ -65,6 +66,7 @@ def materialize_pipeline(database_url: str, redis_url: str) -> None:
         "transaction": TransactionResource(database=database),
         "events": EventsResource(redis_url=redis_url, stream=f"iris_api_test_{uuid.uuid4().hex[:8]}"),
         "candle_source": CandleSourceResource(spec="synthetic", seed=3, n_coins=N_COINS),
+        "exchange_balances": ExchangeBalancesResource(),
     }
     roots, partitioned, latest = pipeline_phases(list(ALL_ASSETS))
     try:

@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 
 from iris_resources.db.resources import DatabaseResource, TransactionResource
+from iris_resources.sources.balances import ExchangeBalancesResource
 from iris_resources.sources.resource import CandleSourceResource
 
 
@@ -24,4 +25,5 @@ def resources(database: DatabaseResource, transaction: TransactionResource) -> d
         "database": database,
         "transaction": transaction,
         "candle_source": CandleSourceResource(spec="synthetic", seed=3, n_coins=6),
+        "exchange_balances": ExchangeBalancesResource(),
     }

@@ -1,0 +1,1 @@
+"""Portfolio engine: paper trading from final signals, with sizing, risk limits, stops and a replayable ledger."""

@@ -1,0 +1,74 @@
+"""``market_decisions``: signal fusion (BUY / SELL / HOLD / WATCH) at every bar with signals."""
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import polars as pl
+
+from iris_assets.config import MarketScope
+from iris_assets.partitions import market_backfill_policy, market_daily_partition, run_window
+from iris_assets.signals.assets.decisions import SUCCESS_LOOKBACK
+from iris_assets.signals.fusion import fuse_market_decisions
+from iris_assets.signals.inputs import coin_sector_trends, success_queries, with_bar_regime
+from iris_assets.signals.success import success_asof
+from iris_resources.db.resources import TransactionResource
+from iris_resources.market_data.queries import MarketDataQueries
+from iris_resources.signals.checks import DecisionChecks
+from iris_resources.signals.queries import DecisionQueries
+from iris_resources.signals.tables import market_decisions as market_decisions_table
+
+FUSION_CHECKS = [dg.AssetCheckSpec(
+    "market_decisions_reference_signals", asset="market_decisions", blocking=True,
+    description="Every market decision sits on a bar that has signals.")]
+
+
+@dg.asset(
+    group_name="signals", kinds={"postgres", "polars"},
+    deps=["pattern_signals", "indicators", "signal_outcomes", "coin_relations", "sector_metrics"],
+    partitions_def=market_daily_partition, backfill_policy=market_backfill_policy, check_specs=FUSION_CHECKS,
+)
+def market_decisions(context: dg.AssetExecutionContext, config: MarketScope,
+                     transaction: TransactionResource) -> dg.MaterializeResult:
+    """Fusion of each bar's recent signals (the latest 20 over the 3 newest signal bars) weighted by
+    confidence, point-in-time success rate, regime archetype, context, recency and cross-market
+    alignment (leaders' decisions before the bar, the sector's trend). A row only when the decision
+    or its confidence band changes; leaders and sector trends are read as of the bar (no look-ahead)."""
+    start, end = run_window(context)
+    now = datetime.now(UTC)
+    with transaction.begin() as uow:
+        coins = MarketDataQueries(uow.connection).coin_frame(config.symbols or None)
+        ids = coins.get_column("coin_id").to_list()
+        query = DecisionQueries(uow.connection)
+        signals = query.fusion_signals(ids, start, end)
+        evaluations = 0
+        kept = pl.DataFrame()
+        if not signals.is_empty():
+            first = signals.get_column("timestamp").min()
+            assert isinstance(first, datetime)
+            bars = query.bar_context(ids, first, end)
+            signals = with_bar_regime(signals, bars)
+            outcomes = query.known_pattern_outcomes(start - SUCCESS_LOOKBACK, end)
+            signals = success_asof(outcomes, success_queries(signals)).drop("slug", "success_samples")
+            result = fuse_market_decisions(
+                signals, bars.select("coin_id", "timeframe", "timestamp", "regime"),
+                query.relation_snapshots(start, end),
+                coin_sector_trends(query.coin_sectors(ids), query.sector_snapshots(start, end)),
+                query.latest_before(market_decisions_table, ids, start), start)
+            evaluations = result.evaluations
+            kept = result.decisions.with_columns(pl.lit(now).alias("created_at"))
+        uow.decisions.replace_log("market_decisions", ids, start, end, kept)
+        recent = kept.filter(pl.col("timestamp") >= end - timedelta(days=1)) if not kept.is_empty() else kept
+        uow.events.extend("decision_generated", [
+            {"coin_id": r["coin_id"], "timeframe": r["timeframe"], "timestamp": r["timestamp"],
+             "payload": {"decision": r["decision"], "confidence": round(r["confidence"], 6),
+                         "signal_count": r["signal_count"], "regime": r["regime"], "source": "signal_fusion"}}
+            for r in recent.iter_rows(named=True)])
+        uow.commit()
+    with transaction.begin() as uow:
+        orphans = DecisionChecks(uow.connection).market_decisions_without_signals(start, end)
+    by_decision = dict(kept.group_by("decision").len().rows()) if not kept.is_empty() else {}
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": kept.height, "evaluations": evaluations,
+                  "by_decision": dg.MetadataValue.json({str(k): int(v) for k, v in by_decision.items()})},
+        check_results=[dg.AssetCheckResult(check_name="market_decisions_reference_signals", passed=orphans == 0,
+                                           metadata={"orphans": orphans})])

@@ -1,0 +1,1 @@
+"""Portfolio persistence: accounts, balances, the action ledger, positions, state and equity."""

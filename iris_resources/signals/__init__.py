@@ -1,0 +1,1 @@
+"""Signals domain persistence: decision logs, risk metrics, backtests and strategies."""
