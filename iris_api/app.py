@@ -13,12 +13,13 @@ from starlette.concurrency import run_in_threadpool
 from iris_api.database import verify_read_role
 from iris_api.errors import RequestIdMiddleware, install_error_handlers
 from iris_api.params import COMMON_ERRORS
-from iris_api.routes import anomalies, charts, coins, health, indicators, market
+from iris_api.routes import anomalies, charts, coins, health, indicators, market, portfolio, signals
 from iris_api.runtime import build_runtime
 from iris_api.settings import ApiSettings
 
 API_PREFIX = "/api/v1"
-ROUTERS = (coins.router, indicators.router, market.router, anomalies.router, charts.router, health.router)
+ROUTERS = (coins.router, indicators.router, market.router, anomalies.router, signals.router, portfolio.router,
+           charts.router, health.router)
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -47,7 +48,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(
         title="IRIS read API",
         version="1.0.0",
-        summary="Materialized market intelligence: coins, candles, metrics, signals, radar, flow, anomalies.",
+        summary="Materialized market intelligence: coins, candles, metrics, signals, radar, flow, anomalies, "
+                "decisions, backtests, strategies, portfolio.",
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
     )

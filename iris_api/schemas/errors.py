@@ -25,7 +25,8 @@ class ErrorPublic(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     code: str = Field(description="`resource_not_found`, `validation_failed`, `invalid_cursor`, "
-                                  "`interval_unavailable`, `route_not_found`, `database_unavailable`, "
+                                  "`interval_unavailable`, `lookback_unavailable`, `route_not_found`, "
+                                  "`database_unavailable`, "
                                   "`internal_error` …")
     message: str
     http_status: int

@@ -28,6 +28,27 @@ ROUTES = [
     ("/anomalies", "limit", (1, 500), 1),
     ("/anomalies/{anomaly_id}", None, (0, 0), 1),
     ("/coins/{symbol}/chart", "limit", (10, 1000), 5),  # coin, candles, SMAs, signals, anomalies
+    ("/decisions", "limit", (1, 500), 1),
+    ("/decisions/top", "limit", (1, 200), 1),
+    ("/coins/{symbol}/decision", None, (0, 0), 2),  # coin, rows
+    ("/final-signals", "limit", (1, 500), 1),
+    ("/final-signals/top", "limit", (1, 200), 1),
+    ("/coins/{symbol}/final-signal", None, (0, 0), 2),
+    ("/market-decisions", "limit", (1, 500), 1),
+    ("/market-decisions/top", "limit", (1, 200), 1),
+    ("/coins/{symbol}/market-decision", None, (0, 0), 2),
+    ("/coins/{symbol}/decisions/history", "limit", (1, 500), 2),  # coin, rows
+    ("/backtests", "limit", (1, 500), 1),  # rows and the stored lookbacks together
+    ("/backtests/top", "limit", (1, 200), 1),
+    ("/coins/{symbol}/backtests", "limit", (1, 200), 2),
+    ("/strategies", "limit", (1, 500), 1),  # rules and newest performance included
+    ("/strategies/performance", "limit", (1, 500), 1),
+    ("/portfolio/state", None, (0, 0), 1),  # account resolution included
+    ("/portfolio/positions", None, (0, 0), 1),  # page sizes: tests/api/test_portfolio_routes.py
+    ("/portfolio/actions", None, (0, 0), 1),
+    ("/portfolio/equity", None, (0, 0), 1),
+    ("/portfolio/accounts", None, (0, 0), 1),
+    ("/portfolio/balances", None, (0, 0), 1),
     ("/health", None, (0, 0), 1),
 ]
 
