@@ -344,9 +344,11 @@ def discover_strategies(
             descending=[True] * 5 + [False, False],
         )
         .unique("name", keep="first", maintain_order=True)
-        .head(MAX_DISCOVERED_STRATEGIES)
+        # Strategies carry a timeframe (DECISIONS.md 16): the cap and the rank apply per timeframe, so
+        # fast timeframes with many samples cannot crowd the daily ones out.
+        .filter(pl.int_range(pl.len()).over("timeframe") < MAX_DISCOVERED_STRATEGIES)
         .with_columns(
-            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"),
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("timeframe").alias("rank"),
             pl.col("timeframe").cast(pl.Int16),
         )
     )
@@ -358,7 +360,7 @@ def discover_strategies(
             value_name="pattern_slug",
         )
         .drop_nulls("pattern_slug")
-        .sort("rank", "pattern_slug")
+        .sort("rank", "name", "pattern_slug")
         .select(list(RULE_SCHEMA))
     )
     return Discovery(strategies.cast(STRATEGY_SCHEMA), rules.cast(RULE_SCHEMA))  # type: ignore[arg-type]

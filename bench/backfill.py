@@ -1,0 +1,115 @@
+"""Large-backfill benchmark: the whole asset graph for N synthetic coins × D days through Dagster.
+
+Runs are launched the way an operator's backfill of every asset launches them: the universe
+first, then the daily-partitioned assets in runs of at most 31 partitions
+(``BackfillPolicy.multi_run(31)``: one run per 31-day range, each with the partition-range tags a
+backfill run carries), then the latest-state products. Every run goes through ``dg.materialize``
+on one Dagster instance, so the asset code, resources, checks and transactions are the
+production ones.
+
+Usage: .venv/bin/python bench/backfill.py [--coins 100] [--days 365] [--chunk 31]
+Prints a per-asset profile (seconds summed over runs, slowest first) and, last,
+``RESULT {json}`` with seconds, runs_launched, peak_rss_mb, candles_per_s (base candles).
+Targets for 100 coins × 365 days on a 2-core machine: ≤ 15 min, ≤ 50 runs, peak RSS ≤ 2,000 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import uuid
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import peak_rss_mb, print_result, scratch_database
+
+LAST_DAY = date(2024, 12, 31)
+
+
+def _step_seconds(result: object) -> dict[str, float]:
+    """Seconds per step of one run, from its STEP_START / STEP_SUCCESS events."""
+    started: dict[str, float] = {}
+    spent: dict[str, float] = defaultdict(float)
+    for event in result.all_events:  # type: ignore[attr-defined]
+        if event.event_type_value == "STEP_START":
+            started[event.step_key] = event.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in started:
+            spent[event.step_key] += event.timestamp - started.pop(event.step_key)
+    return spent
+
+
+def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | None) -> dict[str, object]:
+    """Materialize everything; return the measurements."""
+    import dagster as dg
+
+    from iris_assets.definitions import ALL_ASSETS
+    from iris_resources.db.resources import DatabaseResource, TransactionResource
+    from iris_resources.events.resources import EventsResource
+    from iris_resources.sources.balances import ExchangeBalancesResource
+    from iris_resources.sources.resource import CandleSourceResource
+
+    database = DatabaseResource(url=database_url, pool_size=2)
+    events = EventsResource(redis_url=redis_url, stream=f"iris_bench_{uuid.uuid4().hex[:6]}")
+    resources = {"database": database, "transaction": TransactionResource(database=database, events=events),
+                 "events": events, "candle_source": CandleSourceResource(spec="synthetic", seed=7, n_coins=coins),
+                 "exchange_balances": ExchangeBalancesResource()}
+    partitioned = [a for a in ALL_ASSETS if a.partitions_def is not None]
+    roots = [a for a in ALL_ASSETS if a.partitions_def is None and not any(
+        dep for deps in a.asset_deps.values() for dep in deps)]
+    latest = [a for a in ALL_ASSETS if a not in partitioned and a not in roots]
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    first_day = LAST_DAY - timedelta(days=days - 1)
+    plan: list[tuple[list[dg.AssetsDefinition], dict[str, str]]] = [(roots, {})]
+    day = first_day
+    while day <= LAST_DAY:
+        last = min(day + timedelta(days=chunk - 1), LAST_DAY)
+        plan.append((partitioned, {"dagster/asset_partition_range_start": day.isoformat(),
+                                   "dagster/asset_partition_range_end": last.isoformat(),
+                                   "dagster/backfill": "bench"}))
+        day = last + timedelta(days=1)
+    plan.append((latest, {}))
+    profile: dict[str, float] = defaultdict(float)
+    started = time.perf_counter()
+    with dg.DagsterInstance.ephemeral() as instance:
+        for number, (assets, tags) in enumerate(plan, start=1):
+            t0 = time.perf_counter()
+            result = dg.materialize(assets, resources=resources, instance=instance, run_config=quiet, tags=tags)
+            if not result.success:
+                raise SystemExit(f"run {number} failed ({tags or 'unpartitioned'})")
+            for step, seconds in _step_seconds(result).items():
+                profile[step] += seconds
+            span = f"{tags.get('dagster/asset_partition_range_start', '-')}…" \
+                   f"{tags.get('dagster/asset_partition_range_end', '-')}"
+            print(f"run {number:>2}/{len(plan)} {span:<24} {time.perf_counter() - t0:7.1f} s  "
+                  f"rss {peak_rss_mb():7.0f} MB", flush=True)
+    seconds = time.perf_counter() - started
+    candles = coins * days * 96
+    print("\nslowest assets (seconds summed over runs)")
+    for step, spent in sorted(profile.items(), key=lambda kv: -kv[1]):
+        print(f"  {step:<28} {spent:8.1f}")
+    return {"seconds": round(seconds, 1), "runs_launched": len(plan), "peak_rss_mb": round(peak_rss_mb(), 1),
+            "candles_per_s": round(candles / seconds, 1), "coins": coins, "days": days, "base_candles": candles,
+            "slowest_asset": max(profile, key=profile.__getitem__) if profile else None,
+            "profile_s": {k: round(v, 1) for k, v in sorted(profile.items(), key=lambda kv: -kv[1])}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--coins", type=int, default=100)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--chunk", type=int, default=31, help="partitions per run (the backfill policy)")
+    args = parser.parse_args()
+    import os
+
+    from api import redis_server
+
+    with scratch_database("iris_bench_backfill") as url, redis_server() as redis_url:
+        result = run(args.coins, args.days, args.chunk, url, redis_url or os.environ.get("IRIS_REDIS_URL"))
+    print_result(result)
+
+
+if __name__ == "__main__":
+    main()
