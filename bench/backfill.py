@@ -29,15 +29,18 @@ from _harness import peak_rss_mb, print_result, scratch_database
 LAST_DAY = date(2024, 12, 31)
 
 
-def _step_seconds(result: object) -> dict[str, float]:
-    """Seconds per step of one run, from its STEP_START / STEP_SUCCESS events."""
+def _step_seconds(instance: object, run_id: str) -> dict[str, float]:
+    """Seconds per step of one run, from its STEP_START / STEP_SUCCESS event log entries."""
     started: dict[str, float] = {}
     spent: dict[str, float] = defaultdict(float)
-    for event in result.all_events:  # type: ignore[attr-defined]
+    for record in instance.all_logs(run_id):  # type: ignore[attr-defined]
+        event = record.dagster_event
+        if event is None or event.step_key is None:
+            continue
         if event.event_type_value == "STEP_START":
-            started[event.step_key] = event.timestamp
+            started[event.step_key] = record.timestamp
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in started:
-            spent[event.step_key] += event.timestamp - started.pop(event.step_key)
+            spent[event.step_key] += record.timestamp - started.pop(event.step_key)
     return spent
 
 
@@ -79,7 +82,7 @@ def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | N
             result = dg.materialize(assets, resources=resources, instance=instance, run_config=quiet, tags=tags)
             if not result.success:
                 raise SystemExit(f"run {number} failed ({tags or 'unpartitioned'})")
-            for step, seconds in _step_seconds(result).items():
+            for step, seconds in _step_seconds(instance, result.run_id).items():
                 profile[step] += seconds
             span = f"{tags.get('dagster/asset_partition_range_start', '-')}…" \
                    f"{tags.get('dagster/asset_partition_range_end', '-')}"

@@ -1,4 +1,4 @@
-"""A candlestick chart as hand-written SVG: candles, SMA 20/50, signal and anomaly markers.
+"""A candlestick chart as hand-written SVG: candles, SMA 20/50, signal, pattern, anomaly and decision markers.
 
 Pure function of its inputs (no I/O): the route gathers the rows, this lays them out.
 """
@@ -17,6 +17,8 @@ STYLE = (
     ".sma20{fill:none;stroke:#1e88e5;stroke-width:1.5}.sma50{fill:none;stroke:#fb8c00;stroke-width:1.5}"
     ".bullish{fill:#2e7d32}.bearish{fill:#c62828}.neutral{fill:#757575}"
     ".anomaly{fill:none;stroke:#8e24aa;stroke-width:2}.grid{stroke:#e0e0e0}"
+    ".pattern{fill:#ffb300;stroke:#6d4c41;stroke-width:0.8}.decision{font-weight:bold;font-size:11px}"
+    ".decision.buy{fill:#1b5e20}.decision.sell{fill:#b71c1c}.decision.hold{fill:#616161}"
     "text{font:11px sans-serif;fill:#424242}.title{font:bold 14px sans-serif}"
 )
 
@@ -34,7 +36,9 @@ class ChartCandle:
 
 @dataclass(frozen=True, slots=True)
 class ChartMarker:
-    """A signal or anomaly at a candle (``kind``: bullish/bearish/neutral for signals, anomaly)."""
+    """A marker at a candle. ``kind``: ``bullish``/``bearish``/``neutral`` (classic signals, arrows),
+    ``anomaly`` (circle), ``pattern`` (diamond) or ``decision_buy``/``decision_sell``/``decision_hold``
+    (a letter above the chart area of that candle: B, S or H)."""
 
     timestamp: datetime
     kind: str
@@ -99,11 +103,20 @@ def candlestick_svg(title: str, candles: Sequence[ChartCandle], sma_20: Sequence
         if at is None:
             continue
         i, c = at, candles[at]
-        above = marker.kind in ("anomaly", "bearish")
+        label = f"<title>{escape(marker.label)}</title>"
+        if marker.kind.startswith("decision_"):
+            side = marker.kind.removeprefix("decision_")
+            parts.append(f'<text class="marker decision {side}" x="{_fmt(x(i))}" y="{TOP - 4}" '
+                         f'text-anchor="middle">{side[0].upper()}{label}</text>')
+            continue
+        above = marker.kind in ("anomaly", "bearish", "pattern")
         offset = 11 * stacked.get((i, above), 0)
         stacked[(i, above)] = stacked.get((i, above), 0) + 1
-        label = f"<title>{escape(marker.label)}</title>"
-        if marker.kind == "anomaly":
+        if marker.kind == "pattern":  # diamond above the candle
+            cy = y(c.high) - 9 - offset
+            parts.append(f'<path class="marker pattern" d="M{_fmt(x(i))},{_fmt(cy - 5)} l4,5 l-4,5 l-4,-5 z">'
+                         f'{label}</path>')
+        elif marker.kind == "anomaly":
             parts.append(f'<circle class="marker anomaly" cx="{_fmt(x(i))}" cy="{_fmt(y(c.high) - 9 - offset)}" '
                          f'r="4">{label}</circle>')
         elif marker.kind == "bearish":  # arrow above the candle, pointing down

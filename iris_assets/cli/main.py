@@ -109,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="load a universe, materialize every asset, print a summary")
     demo.add_argument("--symbols", default="", help="comma-separated symbols (default: the whole universe)")
-    demo.add_argument("--days", type=int, default=30, help="complete UTC days to load (default 30)")
+    # 60 days: enough daily bars for 1d patterns, decisions, backtests and strategies on every coin.
+    demo.add_argument("--days", type=int, default=60, help="complete UTC days to load (default 60)")
     demo.add_argument("--coins", type=int, default=None, help="coins in the synthetic universe (default 20)")
     demo.add_argument("--source", default=None, help="synthetic | file:PATH | exchange:ID")
     demo.add_argument("--no-serve", action="store_true", help="exit after the summary")

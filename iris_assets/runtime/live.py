@@ -13,19 +13,27 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from iris_assets.market_data.live import affected_days, live_days
+from iris_assets.patterns.assets.registry import outcome_reach
+from iris_assets.run_tags import group_tag
 from iris_resources.db.resources import DatabaseResource
 from iris_resources.events.tables import event_outbox
+from iris_resources.market_data.tables import candles as candles_table
 from iris_resources.market_data.tables import coins
 from iris_resources.settings import get_settings
 
 PER_COIN_ASSETS = ("candle_aggregates", "indicators", "indicator_signals", "pattern_signals", "market_cycles",
-                   "feature_snapshots", "market_anomalies")
-_PER_COIN_OPS = ("candle_aggregates", "indicators", "pattern_signals", "feature_snapshots", "market_anomalies")
+                   "feature_snapshots", "market_anomalies", "signal_outcomes", "investment_decisions",
+                   "final_signals")
+_PER_COIN_OPS = ("candle_aggregates", "indicators", "pattern_signals", "feature_snapshots", "market_anomalies",
+                 "signal_outcomes", "investment_decisions")
+# Fusion reads other coins' decisions (leaders), so it always runs on the whole universe.
 CROSS_SECTION_ASSETS = ("coin_relations", "market_leaders", "sector_metrics", "sector_rotations",
-                        "market_predictions")
+                        "market_predictions", "market_decisions")
+# A revised candle changes outcomes of signals up to this far before it (24 daily bars + slack).
+REVISION_REACH = outcome_reach(1440)
 MAX_EVENTS_PER_TICK = 5_000
 HISTORY_DAYS = 30
 # IRIS_LIVE=true starts the live chain with the code location; otherwise operators switch it on.
@@ -35,16 +43,19 @@ _LIVE_SCHEDULE = dg.DefaultScheduleStatus.RUNNING if get_settings().live else dg
 live_candles_job = dg.define_asset_job(
     "live_candles_job", selection=dg.AssetSelection.assets("candles"),
     description="Fetch the newest closed candles of the configured source.",
+    tags=group_tag("market_data"),
 )
 candle_analytics_job = dg.define_asset_job(
     "candle_analytics_job",
     selection=dg.AssetSelection.assets(*PER_COIN_ASSETS, *CROSS_SECTION_ASSETS),
     description="Every daily asset downstream of candles, for the partitions new candles touched.",
+    tags=group_tag("indicators"),
 )
 history_backfill_job = dg.define_asset_job(
     "history_backfill_job",
     selection=dg.AssetSelection.assets("candles", *PER_COIN_ASSETS, *CROSS_SECTION_ASSETS),
     description="History of newly added coins, then everything derived from it.",
+    tags=group_tag("market_data"),
 )
 
 
@@ -52,7 +63,7 @@ def _scoped_config(symbols: list[str]) -> dict[str, object]:
     """Per-coin assets run for the touched symbols; cross-sectional ones need the whole universe."""
     ops: dict[str, object] = {name: {"config": {"symbols": symbols}} for name in _PER_COIN_OPS}
     ops.update({name: {"config": {"symbols": []}} for name in ("coin_relations", "market_leaders",
-                                                               "market_predictions")})
+                                                               "market_predictions", "market_decisions")})
     return {"ops": ops}
 
 
@@ -100,14 +111,37 @@ def new_candles_sensor(context: dg.SensorEvaluationContext, database: DatabaseRe
     cursor = int(context.cursor or 0)
     with database.read() as connection:
         rows: list[Mapping[str, Any]] = [dict(r) for r in connection.execute(
-            select(event_outbox.c.id, event_outbox.c.coin_id, event_outbox.c.timestamp, event_outbox.c.payload)
-            .where(event_outbox.c.id > cursor, event_outbox.c.event_type == "candle_closed")
+            select(event_outbox.c.id, event_outbox.c.event_type, event_outbox.c.coin_id, event_outbox.c.timestamp,
+                   event_outbox.c.payload)
+            .where(event_outbox.c.id > cursor, event_outbox.c.event_type.in_(("candle_closed", "candles_revised")))
             .order_by(event_outbox.c.id).limit(MAX_EVENTS_PER_TICK)).mappings()]
         if not rows:
             return dg.SensorResult(skip_reason="no new candles")
         symbols_by_id = dict(connection.execute(select(coins.c.id, coins.c.symbol)).all())
-    requests = _sensor_run_requests(rows, symbols_by_id)
+        revised = [r for r in rows if r["event_type"] == "candles_revised"]
+        newest = connection.execute(select(func.max(candles_table.c.timestamp)).where(
+            candles_table.c.coin_id.in_([int(r["coin_id"]) for r in revised]))).scalar() if revised else None
+    closed = [r for r in rows if r["event_type"] == "candle_closed"]
+    requests = _sensor_run_requests(closed, symbols_by_id) if closed else []
+    if revised and newest is not None:
+        requests.append(_revision_run_request(revised, symbols_by_id, newest))
     return dg.SensorResult(run_requests=requests, cursor=str(max(int(r["id"]) for r in rows)))
+
+
+def _revision_run_request(rows: list[Mapping[str, Any]], symbols_by_id: dict[int, str], newest: datetime
+                          ) -> dg.RunRequest:
+    """One ranged run re-deriving everything a late or corrected candle can change: from the first
+    revised day minus the outcome reach (signals whose horizons cover it) to the newest stored day."""
+    first = min(datetime.fromisoformat(str((r["payload"] or {}).get("first_timestamp"))) for r in rows)
+    start, end = (first - REVISION_REACH).date(), newest.astimezone(UTC).date()
+    symbols = sorted({symbols_by_id.get(int(r["coin_id"]), "") for r in rows} - {""})
+    config = _scoped_config(symbols)
+    # Revised outcomes move the pooled success rates every coin's later decisions read.
+    config["ops"]["investment_decisions"] = {"config": {"symbols": []}}  # type: ignore[index]
+    return dg.RunRequest(
+        run_key=f"revised:{max(int(r['id']) for r in rows)}", run_config=config,
+        tags={"iris/trigger": "candles_revised", "dagster/asset_partition_range_start": start.isoformat(),
+              "dagster/asset_partition_range_end": end.isoformat()})
 
 
 @dg.sensor(job=history_backfill_job, minimum_interval_seconds=30, default_status=_LIVE_STATUS,

@@ -23,8 +23,10 @@ _SCOPE = ("slug", "timeframe", "regime")
 def _rolling_scope(outcomes: pl.DataFrame, window: int, time_dtype: pl.DataType) -> pl.DataFrame:
     """Per scope and distinct ``known_at``: samples and wins over the last ``window`` known outcomes."""
     keys = list(_SCOPE)
+    # Ties in known_at are ordered by the outcome itself, so which tied outcomes fall out of the window
+    # never depends on the order rows came back from the database.
     ordered = outcomes.select(*keys, pl.col("known_at").cast(time_dtype), pl.col("win").cast(pl.Int64)).sort(
-        [*keys, "known_at"], maintain_order=True)
+        [*keys, "known_at", "win"])
     cum_wins = pl.col("win").cum_sum().over(keys)
     counted = ordered.with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(keys).alias("_n"),

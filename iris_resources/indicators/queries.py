@@ -8,22 +8,31 @@ from datetime import UTC, datetime
 import polars as pl
 from sqlalchemy import Connection, Select, func, select
 
+from iris_resources.db.frames import column_kinds, copy_frame_out
 from iris_resources.db.persistence_log import log_query
 from iris_resources.indicators.tables import coin_metrics, indicators, regime_changes, signals
 
 
 def read_frame(connection: Connection, statement: Select, schema_overrides: dict[str, pl.DataType] | None = None
                ) -> pl.DataFrame:
-    """Run a Core select and return its rows as a Polars frame (one statement)."""
-    result = connection.execute(statement)
-    columns = list(result.keys())
-    rows = result.all()
-    frame = pl.DataFrame([tuple(r) for r in rows], schema=columns, orient="row", infer_schema_length=None)
-    # psycopg hands back timestamptz in the session zone ("Etc/UTC"); normalise to one dtype.
-    frame = frame.with_columns(
-        pl.col(name).dt.convert_time_zone("UTC").dt.cast_time_unit("us")
-        for name, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime) and dtype.time_zone
-    )
+    """Run a Core select and return its rows as a Polars frame (one statement).
+
+    Statements whose columns are plain numbers, booleans, text and timestamptz stream through
+    ``COPY … TO STDOUT`` (``iris_resources/db/frames.py``); others are read row by row.
+    """
+    kinds = column_kinds(statement)
+    if kinds is not None:
+        frame = copy_frame_out(connection, statement, kinds)
+    else:
+        result = connection.execute(statement)
+        columns = list(result.keys())
+        rows = result.all()
+        frame = pl.DataFrame([tuple(r) for r in rows], schema=columns, orient="row", infer_schema_length=None)
+        # psycopg hands back timestamptz in the session zone ("Etc/UTC"); normalise to one dtype.
+        frame = frame.with_columns(
+            pl.col(name).dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+            for name, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime) and dtype.time_zone
+        )
     if schema_overrides:
         frame = frame.cast({k: v for k, v in schema_overrides.items() if k in frame.columns})
     return frame

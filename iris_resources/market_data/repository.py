@@ -11,6 +11,7 @@ from datetime import datetime
 
 import polars as pl
 from psycopg import Connection as PgConnection
+from psycopg import sql
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -44,11 +45,14 @@ def _driver(connection: Connection) -> PgConnection:
 
 def copy_frame(connection: Connection, table: str, frame: pl.DataFrame,
                columns: Sequence[tuple[str, PgType]]) -> None:
-    """Binary-COPY ``frame`` into ``table`` (columns in the given order)."""
-    names = ", ".join(f'"{name}"' for name, _ in columns)
-    with _driver(connection).cursor() as cursor, cursor.copy(
-        f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)"
-    ) as copy:
+    """Binary-COPY ``frame`` into ``table`` (columns in the given order).
+
+    Identifiers cannot be bound parameters: psycopg quotes the table and column names instead.
+    """
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(name) for name, _ in columns)
+    )
+    with _driver(connection).cursor() as cursor, cursor.copy(statement) as copy:
         for chunk in iter_copy_chunks(frame, columns):
             copy.write(chunk)
 
@@ -142,14 +146,19 @@ class CandleRepository:
         )
 
     def upsert_candles(self, frame: pl.DataFrame) -> int:
-        """Insert or overwrite validated candles (``CANDLE_COLUMNS``); returns rows written.
+        """Insert or overwrite validated candles (``CANDLE_COLUMNS``); returns rows written."""
+        return self.write_candles(frame).height
+
+    def write_candles(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Insert or overwrite validated candles; returns ``coin_id, timestamp`` of the rows written.
 
         When nothing is stored yet in the batch's coins and time range (first load, backfill of new
         days) the rows are COPYed straight into ``candles``. Otherwise they go through a temporary
-        staging table and ``INSERT … ON CONFLICT DO UPDATE``, touching only rows that changed.
+        staging table and ``INSERT … ON CONFLICT DO UPDATE``, touching only rows that changed; the
+        keys of inserted and changed rows come back so callers can tell late and corrected data.
         """
         if frame.is_empty():
-            return 0
+            return pl.DataFrame(schema={"coin_id": pl.Int32, "timestamp": pl.Datetime("us", "UTC")})
         coin_ids = frame.get_column("coin_id").unique().sort().to_list()
         first, last = frame.get_column("timestamp").min(), frame.get_column("timestamp").max()
         self._lock_coins(coin_ids)
@@ -161,29 +170,32 @@ class CandleRepository:
         ).first()
         if overlap is None:
             copy_frame(self._connection, "candles", frame, CANDLE_COLUMNS)
-            written = frame.height
+            written = frame.select(pl.col("coin_id").cast(pl.Int32), "timestamp")
         else:
             written = self._staged_upsert(frame)
-        log_repo("market_data", "upsert_candles", mode="write", count=written, bulk=True,
+        log_repo("market_data", "upsert_candles", mode="write", count=written.height, bulk=True,
                  coins=len(coin_ids), path="copy" if overlap is None else "staged")
         return written
 
-    def _staged_upsert(self, frame: pl.DataFrame) -> int:
+    def _staged_upsert(self, frame: pl.DataFrame) -> pl.DataFrame:
         self._connection.execute(text(
             "CREATE TEMP TABLE IF NOT EXISTS candles_stage "
             "(LIKE candles INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
         ))
         self._connection.execute(text("TRUNCATE candles_stage"))
         copy_frame(self._connection, "candles_stage", frame, CANDLE_COLUMNS)
-        result = self._connection.execute(text(
+        rows = self._connection.execute(text(
             "INSERT INTO candles SELECT * FROM candles_stage "
             "ON CONFLICT (coin_id, timeframe, timestamp) DO UPDATE SET "
             "open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, "
             "close = EXCLUDED.close, volume = EXCLUDED.volume "
             "WHERE (candles.open, candles.high, candles.low, candles.close, candles.volume) "
-            "IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume)"
-        ))
-        return int(result.rowcount or 0)
+            "IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume) "
+            "RETURNING candles.coin_id, candles.timestamp"
+        )).all()
+        return pl.DataFrame([tuple(r) for r in rows], schema={"coin_id": pl.Int32,
+                                                               "timestamp": pl.Datetime("us", "UTC")},
+                            orient="row")
 
     def replace_gaps(self, coin_ids: Sequence[int], start: datetime, end: datetime, gaps: pl.DataFrame) -> int:
         """Replace the gaps of ``coin_ids`` closed by a bar in ``[start, end)`` (see ``gaps.py``).

@@ -52,7 +52,33 @@ def test_signals_and_anomalies_are_marked_at_their_candles(client: TestClient, s
     markers = [c for tag in ("path", "circle") for c in _classes(root, tag) if "marker" in c]
     assert signals and anomalies
     assert sum(1 for c in markers if "anomaly" in c) == len(anomalies)
-    assert sum(1 for c in markers if "anomaly" not in c) == len(signals)
+    assert sum(1 for c in markers if c & {"bullish", "bearish", "neutral"}) == len(signals)
+
+
+def test_patterns_and_decisions_are_marked_at_their_candles(client: TestClient, symbols: list[str]) -> None:
+    history = client.get(f"{PREFIX}/coins/{symbols[0]}/history", params={"interval": "1h", "limit": 200}).json()
+    first, last = history["data"][0]["timestamp"], history["data"][-1]["timestamp"]
+    patterns, cursor = [], None
+    while True:  # every base pattern of the coin's 1h candles, page by page
+        page = client.get(f"{PREFIX}/coins/{symbols[0]}/patterns", params={
+            "timeframe": 60, "limit": 500, **({"cursor": cursor} if cursor else {})}).json()
+        patterns += page["data"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    pattern_candles = {p["candle_timestamp"] for p in patterns if first <= p["candle_timestamp"] <= last
+                       and not p["signal_type"].startswith(("pattern_cluster_", "pattern_hierarchy_"))}
+    decisions = [d for d in client.get(f"{PREFIX}/coins/{symbols[0]}/decisions/history",
+                                       params={"kind": "final", "timeframe": 60, "limit": 500}).json()["data"]
+                 if first <= d["timestamp"] <= last]
+    root = _parse(client.get(f"{PREFIX}/coins/{symbols[0]}/chart", params={"interval": "1h"}).content)
+    assert pattern_candles and decisions
+    assert sum(1 for c in _classes(root, "path") if "pattern" in c) == len(pattern_candles)
+    letters = [e for e in root.iter(f"{SVG}text") if "decision" in e.get("class", "").split()]
+    assert len(letters) == len(decisions)
+    sides = {"STRONG_BUY": "buy", "BUY": "buy", "ACCUMULATE": "buy", "HOLD": "hold", "REDUCE": "sell",
+             "SELL": "sell", "STRONG_SELL": "sell"}
+    assert sorted(e.get("class", "").split()[-1] for e in letters) == sorted(sides[d["decision"]] for d in decisions)
 
 
 def test_text_in_the_chart_is_escaped(client: TestClient, symbols: list[str], owner_engine: object) -> None:

@@ -161,8 +161,9 @@ def test_a_sensor_recovers_from_a_postgres_restart_without_manual_action(own_ser
 def test_the_api_answers_503_during_a_postgres_restart_and_recovers_by_itself(own_server: tuple[Path, str],
                                                                              redis_url: str) -> None:
     pgdata, url = own_server
+    # Versions re-read on every request: within api_version_max_age_ms a cached body is still served.
     settings = ApiSettings(database_url=url, redis_url=redis_url, api_allow_write=True,
-                           api_cache_prefix=f"iris:drill:{uuid.uuid4().hex[:6]}")
+                           api_cache_prefix=f"iris:drill:{uuid.uuid4().hex[:6]}", api_version_max_age_ms=0)
     with TestClient(create_app(settings)) as client:
         assert client.get("/api/v1/coins").status_code == 200
         embedded_postgres.stop(pgdata)

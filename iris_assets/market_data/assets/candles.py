@@ -21,7 +21,7 @@ from iris_assets.partitions import (
 )
 from iris_resources.db.resources import TransactionResource
 from iris_resources.market_data.queries import MarketDataQueries
-from iris_resources.market_data.validation import validate_candles
+from iris_resources.market_data.validation import conform_candles, validate_candles
 from iris_resources.sources.base import CandleSource
 from iris_resources.sources.resource import CandleSourceResource
 
@@ -42,8 +42,10 @@ def batch_key(source: str, day: datetime, symbols: list[str]) -> str:
 
 
 def _rejects_by_day(rejects: pl.DataFrame, start: datetime, end: datetime) -> dict[datetime, pl.DataFrame]:
-    """Split a window's rejects by UTC day (rows without a timestamp belong to the first day)."""
-    day_of = pl.col("timestamp").dt.truncate("1d").fill_null(start)
+    """Split a window's rejects by UTC day (rows without a timestamp belong to the first day, rows a
+    source sent from outside the window to its nearest day: every reject is kept)."""
+    last_day = end - timedelta(days=1)
+    day_of = pl.col("timestamp").dt.truncate("1d").clip(pl.lit(start), pl.lit(last_day)).fill_null(start)
     tagged = rejects.with_columns(day_of.alias("_day"))
     return {day: tagged.filter(pl.col("_day") == day).drop("_day") for day, _ in days(start, end)}
 
@@ -54,9 +56,12 @@ def utc_now() -> datetime:
 
 
 def closed_only(raw: pl.DataFrame, coins: pl.DataFrame, now: datetime) -> pl.DataFrame:
-    """Drop candles that have not closed by ``now`` (a live partition is polled while it fills)."""
+    """Drop candles that have not closed by ``now`` (a live partition is polled while it fills).
+
+    Rows of unknown coins or without a timestamp stay: validation quarantines them.
+    """
     return raw.join(coins.select("symbol", pl.col("timeframe").alias("_tf")), on="symbol", how="left").filter(
-        pl.col("_tf").is_null()
+        pl.col("_tf").is_null() | pl.col("timestamp").is_null()
         | (pl.col("timestamp") + pl.duration(minutes=pl.col("_tf").cast(pl.Int64)) <= now)
     ).drop("_tf")
 
@@ -79,18 +84,41 @@ def candle_closed_events(accepted: pl.DataFrame, before: dict[int, datetime], so
     ]
 
 
+def candles_revised_events(written: pl.DataFrame, before: dict[int, datetime], timeframes: dict[int, int],
+                           source: str) -> list[dict[str, Any]]:
+    """One ``candles_revised`` per coin that got a late or corrected candle: a written row at or before
+    the coin's newest stored candle (DECISIONS.md 3: nothing is filled silently, and everything derived
+    from it must be re-derived). ``timestamp`` is the first revised open time."""
+    if written.is_empty():
+        return []
+    known = pl.DataFrame({"coin_id": list(before), "newest": list(before.values())},
+                         schema={"coin_id": pl.Int32, "newest": pl.Datetime("us", "UTC")})
+    revised = written.join(known, on="coin_id").filter(pl.col("timestamp") <= pl.col("newest"))
+    spans = revised.group_by("coin_id").agg(pl.col("timestamp").min().alias("first"),
+                                            pl.col("timestamp").max().alias("last"), pl.len().alias("count"))
+    return [
+        {"coin_id": row["coin_id"], "timeframe": timeframes.get(row["coin_id"], 0), "timestamp": row["first"],
+         "payload": {"first_timestamp": row["first"].isoformat(), "last_timestamp": row["last"].isoformat(),
+                     "revised_count": row["count"], "source": source}}
+        for row in spans.sort("coin_id").iter_rows(named=True)
+    ]
+
+
 def _load_window(transaction: TransactionResource, source: CandleSource, coins: pl.DataFrame,
                  start: datetime, end: datetime, symbols: list[str]) -> dict[str, int]:
     """Fetch, validate and store whole days ``[start, end)`` in one transaction; returns counters."""
     batch = source.fetch(coins.get_column("symbol").to_list(), start, end)
-    checked = validate_candles(closed_only(batch.candles, coins, utc_now()), coins)
+    checked = validate_candles(closed_only(conform_candles(batch.candles), coins, utc_now()), coins)
     rejects = pl.concat([batch.rejects, checked.rejects], how="vertical_relaxed")
     coin_ids = coins.get_column("coin_id").to_list()
     with transaction.begin() as uow:
         queries = MarketDataQueries(uow.connection)
         before = queries.latest_per_coin(coin_ids)
-        written = uow.candles.upsert_candles(checked.accepted)
+        stored = uow.candles.write_candles(checked.accepted)
+        written = stored.height
         uow.events.extend("candle_closed", candle_closed_events(checked.accepted, before, source.name))
+        base = dict(coins.select("coin_id", "timeframe").iter_rows())
+        uow.events.extend("candles_revised", candles_revised_events(stored, before, base, source.name))
         previous = queries.last_bars_before(coins.select("coin_id", "timeframe"), start)
         gaps = detect_gaps(queries.candles_frame(coin_ids, None, start, end), previous)
         uow.candles.replace_gaps(coin_ids, start, end, gaps)

@@ -10,13 +10,18 @@ from iris_assets.indicators.assets.indicators import TIMEFRAMES
 from iris_assets.partitions import market_backfill_policy, market_daily_partition, run_window
 from iris_assets.patterns.catalog import CATALOG, lifecycle_from_temperature
 from iris_assets.patterns.statistics import pattern_statistics as compute_statistics
-from iris_assets.signals.outcomes import evaluate_outcomes
+from iris_assets.signals.outcomes import BAR_HORIZONS, evaluate_outcomes
 from iris_resources.db.resources import TransactionResource
 from iris_resources.market_data.queries import MarketDataQueries
 from iris_resources.patterns.outcome_queries import OutcomeQueries
 from iris_resources.patterns.queries import PatternQueries
 
-OUTCOME_REACH = timedelta(days=4)  # the 72h horizon plus a day of slack for daily candles
+
+def outcome_reach(timeframe: int) -> timedelta:
+    """How far after a signal its outcome can look: the longest bar horizon (24 bars of 1d is 24 days)
+    or the 72h wall-clock horizon, plus a bar of slack."""
+    return max(timedelta(minutes=max(BAR_HORIZONS) * timeframe), timedelta(hours=72)) + timedelta(
+        minutes=timeframe, days=1)
 
 
 @dg.asset(group_name="patterns", kinds={"postgres"})
@@ -65,7 +70,7 @@ def signal_outcomes(context: dg.AssetExecutionContext, config: MarketScope,
             if signals.is_empty():
                 uow.patterns.replace_outcomes(ids, timeframe, start, end, signals)
                 continue
-            candles = market.closed_candles(coins, timeframe, start, end + OUTCOME_REACH).select(
+            candles = market.closed_candles(coins, timeframe, start, end + outcome_reach(timeframe)).select(
                 "coin_id", "timestamp", "high", "low", "close")
             outcomes = evaluate_outcomes(signals, candles, timeframe).join(
                 signals.select("coin_id", "timestamp", "signal_type", "direction", "market_regime"),
