@@ -10,16 +10,29 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
+from iris_api.auth import install_api_token
 from iris_api.database import verify_read_role
 from iris_api.errors import RequestIdMiddleware, install_error_handlers
 from iris_api.params import COMMON_ERRORS
-from iris_api.routes import anomalies, charts, coins, health, indicators, market, portfolio, signals
+from iris_api.routes import (
+    anomalies,
+    charts,
+    coins,
+    cross_market,
+    health,
+    indicators,
+    market,
+    patterns,
+    portfolio,
+    predictions,
+    signals,
+)
 from iris_api.runtime import build_runtime
 from iris_api.settings import ApiSettings
 
 API_PREFIX = "/api/v1"
 ROUTERS = (coins.router, indicators.router, market.router, anomalies.router, signals.router, portfolio.router,
-           charts.router, health.router)
+           patterns.router, cross_market.router, predictions.router, charts.router, health.router)
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -55,6 +68,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    install_api_token(app, runtime.settings, api_prefix=API_PREFIX)  # before the request id: it wraps this
     app.add_middleware(RequestIdMiddleware)
     api = APIRouter(prefix=API_PREFIX, responses=COMMON_ERRORS)
     for router in ROUTERS:

@@ -26,7 +26,8 @@ from iris_api.schemas.errors import ErrorDetailPublic, ErrorPublic
 LOGGER = logging.getLogger("iris.api")
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
-_CATEGORIES = {404: "not_found", 405: "not_allowed", 422: "validation", 500: "internal", 503: "unavailable"}
+_CATEGORIES = {401: "unauthorized", 404: "not_found", 405: "not_allowed", 422: "validation", 500: "internal",
+               503: "unavailable"}
 
 
 class ApiError(Exception):
@@ -121,13 +122,38 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Route every failure through ``error_response``."""
+    """Route every failure through ``error_response``; refuse NUL characters before any route runs."""
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(OperationalError, _on_database)
     app.add_exception_handler(PoolTimeoutError, _on_database)
     app.add_exception_handler(Exception, _on_unexpected)
+    app.add_middleware(NulCharacterGuard)
+
+
+class NulCharacterGuard:
+    """422 for a request whose path or query string holds a NUL character.
+
+    PostgreSQL text cannot contain NUL, so such a value would fail only when a query sends it (a 500
+    from whichever route forgot to constrain the parameter); no IRIS parameter ever contains one.
+    Pure ASGI: a byte search per request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            in_path = "\x00" in scope["path"]
+            query: bytes = scope.get("query_string", b"")
+            if in_path or b"%00" in query or b"\x00" in query:
+                message = "Parameters must not contain NUL (0x00) characters."
+                error = ApiError(422, "validation_failed", message, details=[ErrorDetailPublic(
+                    location="path" if in_path else "query", message=message, type="nul_character")])
+                await error_response(Request(scope), error)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class RequestIdMiddleware:

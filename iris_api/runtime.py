@@ -1,4 +1,4 @@
-"""What one API process holds: settings, the database pool, Redis and the body cache."""
+"""What one API process holds: settings, the database pool, Redis, the body cache and the data versions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import redis
 from sqlalchemy import Engine
 
-from iris_api.cache import BodyCache
+from iris_api.cache import BodyCache, DataVersions
 from iris_api.database import create_api_engine
 from iris_api.settings import ApiSettings
 
@@ -21,6 +21,7 @@ class ApiRuntime:
     loop_engine: Engine
     redis: redis.Redis
     cache: BodyCache
+    versions: DataVersions
 
     def close(self) -> None:
         """Release the pools and Redis connections."""
@@ -51,4 +52,4 @@ def build_runtime(settings: ApiSettings) -> ApiRuntime:
     loop_engine = create_api_engine(database_url, settings, pool_size=1, overflow=0,
                                     statement_timeout_ms=settings.api_inline_statement_timeout_ms)
     return ApiRuntime(settings=settings, engine=create_api_engine(database_url, settings), loop_engine=loop_engine,
-                      redis=client, cache=BodyCache(client, settings))
+                      redis=client, cache=BodyCache(client, settings), versions=DataVersions(settings))

@@ -6,7 +6,7 @@ API finds the embedded services through ``iris_resources.services.runtime``.
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 READ_ROLE = "iris_api_reader"
@@ -19,6 +19,10 @@ class ApiSettings(BaseSettings):
 
     database_url: SecretStr | None = Field(default=None, description="PostgreSQL; unset = the embedded server.")
     redis_url: SecretStr | None = Field(default=None, description="Redis; unset = the embedded server.")
+
+    api_token: SecretStr | None = Field(
+        default=None, description="Bearer token / API key every route but health and the docs requires; unset = "
+                                  "public (see iris_api.auth).")
 
     api_allow_write: bool = Field(
         default=False, description="Skip the read-only role (development only); otherwise the API refuses to "
@@ -42,8 +46,13 @@ class ApiSettings(BaseSettings):
         default=500, ge=10, description="Timeout of the version lookups hot routes run on the event loop.")
     api_redis_timeout_s: float = Field(default=0.25, gt=0, description="Redis socket timeout for the cache.")
     api_cache_enabled: bool = True
-    api_cache_ttl_s: int = Field(default=300, ge=1, description="Lifetime of a cached projection body.")
+    api_cache_ttl_s: int = Field(default=300, ge=1, description="Lifetime of a cached body.")
     api_cache_local_entries: int = Field(default=256, ge=0, description="Bodies each process also keeps in memory.")
+    api_cache_local_max_bytes: int = Field(
+        default=256 * 1024, ge=0, description="Larger bodies are cached in Redis only (bounds each process's memory).")
+    api_version_max_age_ms: int = Field(
+        default=500, ge=0, description="How long a process trusts the data versions it read (cached routes): "
+                                       "a body is never served more than this after a commit that changed its data.")
     api_cache_retry_after_s: float = Field(
         default=5.0, ge=0, description="After a Redis failure, serve from the database this long before retrying.")
     api_cache_prefix: str = Field(default="iris:api:v1", description="Key prefix of cached bodies.")
@@ -52,3 +61,15 @@ class ApiSettings(BaseSettings):
     api_fresh_real_time_ms: int = 60_000
     api_fresh_near_real_time_ms: int = 30 * 60_000
     api_fresh_delayed_ms: int = 24 * 3_600_000
+
+    @field_validator("api_token")
+    @classmethod
+    def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
+        """A set token is stripped (secret files end in a newline) and must be at least 16 characters:
+        an empty or short value is a misconfiguration, not a request for a public API."""
+        if value is None:
+            return None
+        token = value.get_secret_value().strip()
+        if len(token) < 16:
+            raise ValueError("IRIS_API_TOKEN must be at least 16 characters; unset it for a public API")
+        return SecretStr(token)

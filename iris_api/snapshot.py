@@ -1,8 +1,12 @@
 """Snapshot metadata (DECISIONS.md 30), rendering with a weak ETag, and conditional responses.
 
-A response body is rendered once with orjson (ARCHITECTURE.md §7). The ETag hashes the body
-WITHOUT the volatile fields ``generated_at`` and ``staleness_ms`` (reference B.3), so it changes
-only when the data does: those two fields are appended after hashing.
+A response body is rendered once with orjson (ARCHITECTURE.md §7), in two steps: ``prepare`` turns
+the payload and the stable metadata (``consistency``, ``source_run_id``) into bytes and hashes them
+into the ETag; ``Prepared.complete`` appends the volatile fields ``freshness_class``,
+``generated_at`` and ``staleness_ms`` (reference B.3), so the ETag changes only when the data does.
+Cached live reads keep the ``Prepared`` form and complete it per response: their ``generated_at`` is
+the response's time, as for an uncached read (the data is at most the cache's bound behind it,
+``iris_api.hot``); derived snapshots carry their own ``generated_at`` (the materialization's).
 """
 
 from __future__ import annotations
@@ -70,15 +74,47 @@ class Rendered:
     last_modified: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A body without its volatile fields: the JSON object ``stable`` (payload, ``consistency``,
+    ``source_run_id``), its validators, and what the volatile fields are computed from."""
+
+    stable: bytes
+    etag: str
+    last_modified: str | None
+    source_timestamp: datetime | None
+    generated_at: datetime | None = None  # fixed for derived snapshots; None = the response's time
+
+    def complete(self, settings: ApiSettings, now: datetime | None = None) -> Rendered:
+        """The body with ``freshness_class``, ``generated_at`` and ``staleness_ms`` appended."""
+        generated_at = self.generated_at or now or datetime.now(UTC)
+        staleness = Snapshot(generated_at, self.source_timestamp, "").staleness_ms
+        volatile = orjson.dumps({"freshness_class": freshness_class(staleness, settings),
+                                 "generated_at": generated_at, "staleness_ms": staleness}, option=JSON_OPTIONS)
+        return Rendered(body=self.stable[:-1] + b"," + volatile[1:], etag=self.etag, last_modified=self.last_modified)
+
+
+def prepare(payload: Mapping[str, Any], source_timestamp: datetime | None, consistency: str,
+            source_run_id: str | None = None, generated_at: datetime | None = None) -> Prepared:
+    """Serialize ``payload`` plus the stable metadata once and hash it into the ETag."""
+    stable = orjson.dumps({**payload, "consistency": consistency, "source_run_id": source_run_id},
+                          option=JSON_OPTIONS)
+    return Prepared(stable=stable, etag=weak_etag(stable), last_modified=http_date(source_timestamp),
+                    source_timestamp=source_timestamp, generated_at=generated_at)
+
+
+def prepare_live(payload: Mapping[str, Any], source_timestamps: Iterable[datetime | None]) -> Prepared:
+    """A read of the tables (``consistency: snapshot``), generated at each response's time; staleness
+    from the newest timestamp in the data."""
+    present = [ts for ts in source_timestamps if ts is not None]
+    return prepare(payload, max(present) if present else None, "snapshot")
+
+
 def render(payload: Mapping[str, Any], snapshot: Snapshot, settings: ApiSettings) -> Rendered:
     """Serialize ``payload`` plus the snapshot metadata once; the ETag skips the volatile fields."""
-    staleness = snapshot.staleness_ms
-    stable = {**payload, "freshness_class": freshness_class(staleness, settings),
-              "consistency": snapshot.consistency, "source_run_id": snapshot.source_run_id}
-    stable_bytes = orjson.dumps(stable, option=JSON_OPTIONS)
-    volatile = orjson.dumps({"generated_at": snapshot.generated_at, "staleness_ms": staleness}, option=JSON_OPTIONS)
-    body = stable_bytes[:-1] + b"," + volatile[1:]
-    return Rendered(body=body, etag=weak_etag(stable_bytes), last_modified=http_date(snapshot.source_timestamp))
+    prepared = prepare(payload, snapshot.source_timestamp, snapshot.consistency, snapshot.source_run_id,
+                       snapshot.generated_at)
+    return prepared.complete(settings)
 
 
 def weak_etag(stable_bytes: bytes) -> str:

@@ -25,6 +25,7 @@ from iris_assets.predictions.assets.outcomes import prediction_outcomes, predict
 from iris_assets.predictions.assets.predictions import market_predictions
 from iris_assets.predictions.assets.schedules import prediction_evaluation_job, prediction_evaluation_schedule
 from iris_assets.resources import build_resources
+from iris_assets.run_tags import group_tag
 from iris_assets.runtime.live import (
     candle_analytics_job,
     history_backfill_job,
@@ -48,7 +49,8 @@ ALL_ASSETS = [
 ]
 
 # Exchange balances are polled like the reference's 5-minute sync; the job runs only when enabled.
-portfolio_sync_job = dg.define_asset_job("portfolio_sync_job", selection=["portfolio_balances"])
+portfolio_sync_job = dg.define_asset_job("portfolio_sync_job", selection=["portfolio_balances"],
+                                         tags=group_tag("portfolio"))
 portfolio_sync_schedule = dg.ScheduleDefinition(
     job=portfolio_sync_job, cron_schedule="*/5 * * * *",
     default_status=dg.DefaultScheduleStatus.RUNNING if get_settings().live else dg.DefaultScheduleStatus.STOPPED,

@@ -13,13 +13,15 @@ from iris_resources.sources.resource import CandleSourceResource
 
 
 def build_resources(settings: IrisSettings | None = None, database_url: str | None = None) -> dict[str, Any]:
-    """Resources keyed by the parameter names assets use."""
+    """Resources keyed by the parameter names assets use.
+
+    Connection URLs stay out of resource config unless passed in (``database_url``): the database and
+    Redis resources resolve them from the settings when a run starts, because the Dagster UI shows
+    every resource's configured values, and a URL can carry a password.
+    """
     settings = settings or get_settings()
     database = DatabaseResource(url=database_url, pool_size=settings.db_pool_size)
-    events = EventsResource(
-        redis_url=settings.redis_url.get_secret_value() if settings.redis_url else None,
-        stream=settings.event_stream, maxlen=settings.event_stream_maxlen,
-    )
+    events = EventsResource(stream=settings.event_stream, maxlen=settings.event_stream_maxlen)
     return {
         "database": database,
         "events": events,

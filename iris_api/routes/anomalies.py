@@ -1,4 +1,8 @@
-"""Market anomalies (the reference had a query service but no route; reference 4.9)."""
+"""Market anomalies (the reference had a query service but no route; reference 4.9).
+
+The list is cached by (normalized query, versions of the ``coins`` and ``anomalies`` domains): a hit
+runs no statement (``iris_api.hot.versioned_body``).
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,19 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from iris_api.deps import EngineDep, SettingsDep, read_connection
+from iris_api.deps import EngineDep, RuntimeDep, SettingsDep, read_connection
 from iris_api.errors import not_found
+from iris_api.hot import query_key, versioned_body
 from iris_api.pagination import decode_cursor, page
 from iris_api.params import NOT_FOUND, NOT_MODIFIED, CursorQuery, Timeframe
 from iris_api.schemas.anomalies import AnomaliesPublic, AnomalyItemPublic
-from iris_api.snapshot import live_snapshot, render, respond
+from iris_api.snapshot import Prepared, live_snapshot, prepare_live, render, respond
 from iris_resources.anomalies.api_read_models import AnomalyRow
 from iris_resources.anomalies.read_queries import ACTIVE_STATUSES, AnomalyReadQueries
 
 router = APIRouter(tags=["anomalies"])
 _FIELDS = AnomalyRow.__slots__
+ANOMALY_DOMAINS = ("coins", "anomalies")
 
 
 class Status(StrEnum):
@@ -47,10 +53,9 @@ def _anomaly_public(row: AnomalyRow) -> dict[str, Any]:
 
 
 @router.get("/anomalies", response_model=AnomaliesPublic, responses=NOT_MODIFIED)
-def read_anomalies(
+async def read_anomalies(
     request: Request,
-    engine: EngineDep,
-    settings: SettingsDep,
+    runtime: RuntimeDep,
     symbol: Annotated[str | None, Query(max_length=32)] = None,
     timeframe: Timeframe | None = None,
     status: Annotated[list[Status] | None, Query(description="Repeatable; default `new` and `active`.")] = None,
@@ -60,15 +65,23 @@ def read_anomalies(
 ) -> Response:
     """Anomalies, newest detection first; by default only open ones (status ``new`` or ``active``)."""
     after = decode_cursor(cursor, (datetime, int))
-    with read_connection(engine) as connection:
-        rows = AnomalyReadQueries(connection).list_anomalies(
-            limit=limit + 1, after=after, symbol=symbol, timeframe=int(timeframe) if timeframe else None,
-            statuses=[s.value for s in status] if status else ACTIVE_STATUSES,
-            severities=[s.value for s in severity] if severity else ())
-    items, next_cursor = page(rows, limit, lambda a: (a.detected_at, a.id))
-    payload = {"data": [_anomaly_public(a) for a in items], "count": len(items), "limit": limit,
-               "next_cursor": next_cursor}
-    return respond(request, render(payload, live_snapshot(a.updated_at for a in items), settings))
+    statuses = sorted({s.value for s in status} if status else ACTIVE_STATUSES)
+    severities = sorted({s.value for s in severity}) if severity else []
+
+    def load() -> Prepared:
+        with read_connection(runtime.engine) as connection:
+            rows = AnomalyReadQueries(connection).list_anomalies(
+                limit=limit + 1, after=after, symbol=symbol, timeframe=int(timeframe) if timeframe else None,
+                statuses=statuses, severities=severities)
+        items, next_cursor = page(rows, limit, lambda a: (a.detected_at, a.id))
+        payload = {"data": [_anomaly_public(a) for a in items], "count": len(items), "limit": limit,
+                   "next_cursor": next_cursor}
+        return prepare_live(payload, (a.updated_at for a in items))
+
+    params = query_key(symbol=symbol.strip().upper() if symbol is not None else None,
+                       timeframe=int(timeframe) if timeframe else None, status=statuses, severity=severities,
+                       limit=limit, cursor=cursor)
+    return respond(request, await versioned_body(runtime, "anomalies", ANOMALY_DOMAINS, params, load))
 
 
 @router.get("/anomalies/{anomaly_id}", response_model=AnomalyItemPublic, responses={**NOT_FOUND, **NOT_MODIFIED})

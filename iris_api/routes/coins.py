@@ -1,4 +1,8 @@
-"""Coins and their candle history at every interval (reference 5.1, DECISIONS.md 1)."""
+"""Coins and their candle history at every interval (reference 5.1, DECISIONS.md 1).
+
+Both lists are cached by (normalized query, versions of the ``coins`` and ``candles`` domains):
+a hit runs no statement (``iris_api.hot.versioned_body``).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from iris_api.deps import EngineDep, SettingsDep, read_connection
+from iris_api.deps import RuntimeDep, read_connection
 from iris_api.errors import bad_parameter, not_found
+from iris_api.hot import query_key, versioned_body
 from iris_api.pagination import decode_cursor, page
 from iris_api.params import NOT_FOUND, NOT_MODIFIED, CursorQuery, Interval, SymbolPath, interval_of
 from iris_api.schemas.coins import CandlesPublic, CoinsPublic
-from iris_api.snapshot import live_snapshot, render, respond
+from iris_api.snapshot import Prepared, prepare_live, respond
 from iris_resources.market_data.api_read_models import CoinDetailRead
 from iris_resources.market_data.read_models import CandleRead
 from iris_resources.market_data.read_queries import (
@@ -22,6 +27,8 @@ from iris_resources.market_data.read_queries import (
 )
 
 router = APIRouter(tags=["market_data"])
+COINS_DOMAINS = ("coins",)
+HISTORY_DOMAINS = ("coins", "candles")
 
 
 def coin_public(coin: CoinDetailRead) -> dict[str, Any]:
@@ -59,29 +66,32 @@ def resolve_timeframe(coin: CoinDetailRead, interval: Interval | None, domain: s
 
 
 @router.get("/coins", response_model=CoinsPublic, responses=NOT_MODIFIED)
-def read_coins(
+async def read_coins(
     request: Request,
-    engine: EngineDep,
-    settings: SettingsDep,
+    runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: CursorQuery = None,
 ) -> Response:
     """All non-deleted coins, disabled ones included, by sort order then symbol."""
     after = decode_cursor(cursor, (int, str))
-    with read_connection(engine) as connection:
-        rows = MarketDataReadQueries(connection).list_coins(limit=limit + 1, after=after)
-    items, next_cursor = page(rows, limit, lambda c: (c.sort_order, c.symbol))
-    payload = {"data": [coin_public(c) for c in items], "count": len(items), "limit": limit,
-               "next_cursor": next_cursor}
-    return respond(request, render(payload, live_snapshot(c.updated_at for c in items), settings))
+
+    def load() -> Prepared:
+        with read_connection(runtime.engine) as connection:
+            rows = MarketDataReadQueries(connection).list_coins(limit=limit + 1, after=after)
+        items, next_cursor = page(rows, limit, lambda c: (c.sort_order, c.symbol))
+        payload = {"data": [coin_public(c) for c in items], "count": len(items), "limit": limit,
+                   "next_cursor": next_cursor}
+        return prepare_live(payload, (c.updated_at for c in items))
+
+    params = query_key(limit=limit, cursor=cursor)
+    return respond(request, await versioned_body(runtime, "coins", COINS_DOMAINS, params, load))
 
 
 @router.get("/coins/{symbol}/history", response_model=CandlesPublic, responses={**NOT_FOUND, **NOT_MODIFIED})
-def read_coin_history(
+async def read_coin_history(
     request: Request,
     symbol: SymbolPath,
-    engine: EngineDep,
-    settings: SettingsDep,
+    runtime: RuntimeDep,
     interval: Annotated[Interval | None, Query(description="Default: the coin's base interval.")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     cursor: CursorQuery = None,
@@ -95,17 +105,23 @@ def read_coin_history(
     start, end = utc(start), utc(end)
     if start is not None and end is not None and start >= end:
         raise bad_parameter("end", "`end` must be after `start`.", end.isoformat(), domain="market_data")
-    with read_connection(engine) as connection:
-        queries = MarketDataReadQueries(connection)
-        coin = queries.get_coin(symbol)
-        if coin is None:
-            raise not_found("coin", symbol.strip().upper(), domain="market_data")
-        timeframe = resolve_timeframe(coin, interval, "market_data")
-        rows = queries.candle_page(coin, timeframe, limit=limit + 1, before=after[0] if after else None,
-                                   start=start, end=end, include_partial=include_partial)
-    items, next_cursor = page(rows, limit, lambda c: (c.timestamp,))
-    payload = {"coin_id": coin.id, "symbol": coin.symbol, "interval": interval_of(timeframe),
-               "data": [_candle_public(c) for c in reversed(items)], "count": len(items), "limit": limit,
-               "next_cursor": next_cursor}
-    snapshot = live_snapshot([items[0].timestamp] if items else [])
-    return respond(request, render(payload, snapshot, settings))
+
+    def load() -> Prepared:
+        with read_connection(runtime.engine) as connection:
+            queries = MarketDataReadQueries(connection)
+            coin = queries.get_coin(symbol)
+            if coin is None:
+                raise not_found("coin", symbol.strip().upper(), domain="market_data")
+            timeframe = resolve_timeframe(coin, interval, "market_data")
+            rows = queries.candle_page(coin, timeframe, limit=limit + 1, before=after[0] if after else None,
+                                       start=start, end=end, include_partial=include_partial)
+        items, next_cursor = page(rows, limit, lambda c: (c.timestamp,))
+        payload = {"coin_id": coin.id, "symbol": coin.symbol, "interval": interval_of(timeframe),
+                   "data": [_candle_public(c) for c in reversed(items)], "count": len(items), "limit": limit,
+                   "next_cursor": next_cursor}
+        return prepare_live(payload, [items[0].timestamp] if items else [])
+
+    params = query_key(symbol=symbol.strip().upper(), interval=interval.value if interval else None, limit=limit,
+                       cursor=cursor, start=start.isoformat() if start else None,
+                       end=end.isoformat() if end else None, include_partial=include_partial)
+    return respond(request, await versioned_body(runtime, "coin_history", HISTORY_DOMAINS, params, load))

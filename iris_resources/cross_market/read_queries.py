@@ -280,7 +280,7 @@ class CrossMarketReadQueries:
         missing last), then sector id, after the keyset ``after`` (see :func:`sector_metric_key`); with the
         narratives projection."""
         params = _params(limit, after, timeframe=timeframe, sector=sector.strip().lower() if sector else None)
-        statement = _sector_metrics(after is not None, timeframe is not None, sector is not None)
+        statement = _sector_metrics(after is not None, timeframe is not None, bool(sector))  # as params
         rows = self._connection.execute(statement, params).all()
         log_query("cross_market", "api_sector_metrics", count=len(rows))
         first = rows[0] if rows else None
@@ -293,7 +293,7 @@ class CrossMarketReadQueries:
         """Rotations newest first (then source, target and timeframe, descending), after ``after``; ``sector``
         (a code) matches either side."""
         params = _params(limit, after, timeframe=timeframe, sector=sector.strip().lower() if sector else None)
-        rows = self._connection.execute(_rotations(after is not None, timeframe is not None, sector is not None),
+        rows = self._connection.execute(_rotations(after is not None, timeframe is not None, bool(sector)),
                                         params).all()
         log_query("cross_market", "api_sector_rotations", count=len(rows))
         return tuple(SectorRotationRow(*row) for row in rows)

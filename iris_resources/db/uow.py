@@ -5,6 +5,10 @@ write through the repositories it exposes, and call ``uow.commit()``. Leaving th
 commit rolls back. Hooks registered with ``add_after_commit`` run only after a successful commit,
 in order; a rolled-back transaction discards them. ``commit()`` may be called repeatedly: each call
 commits the work since the previous one and starts a fresh transaction.
+
+Each commit first bumps the data versions of the domains whose repositories the unit of work has
+used (``iris_resources.events.versions``), in the same transaction: the read API's cached bodies
+follow the data exactly, whether or not the write also appended events.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine
 
 from iris_resources.db.persistence_log import log_event
+from iris_resources.events.versions import bump_data_versions, domains_of_repositories
 
 if TYPE_CHECKING:
     from iris_resources.anomalies.repository import AnomalyRepository
@@ -87,9 +92,12 @@ class UnitOfWork:
         return self._connection
 
     def commit(self) -> None:
-        """Commit, then run the after-commit hooks registered since the last commit, in order."""
+        """Bump the data versions of the domains written, commit, then run the after-commit hooks
+        registered since the last commit, in order."""
+        domains = domains_of_repositories(name for name in _REPOSITORIES if name in self.__dict__)
+        bump_data_versions(self.connection, domains)
         self.connection.commit()
-        log_event("uow.commit", uow_id=self.uow_id)
+        log_event("uow.commit", uow_id=self.uow_id, domains=list(domains))
         hooks, self._hooks = self._hooks, []
         for hook in hooks:
             hook()
@@ -187,3 +195,8 @@ class UnitOfWork:
         from iris_resources.portfolio.repository import PortfolioRepository
 
         return PortfolioRepository(self.connection)
+
+
+# Every repository a unit of work exposes (its cached properties; ``events`` writes no domain data).
+_REPOSITORIES = tuple(name for name, value in vars(UnitOfWork).items()
+                      if isinstance(value, cached_property) and name != "events")

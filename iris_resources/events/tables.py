@@ -23,3 +23,13 @@ event_outbox = Table(
     # The relay scans only what is still unpublished.
     Index("ix_event_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
 )
+
+# One row per data domain; every unit of work bumps the rows of the domains it wrote, in the same
+# transaction (``iris_resources.events.versions``). The read API keys cached bodies by them.
+data_versions = Table(
+    "data_versions",
+    metadata,
+    Column("domain", String(32), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)

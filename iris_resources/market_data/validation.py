@@ -6,6 +6,10 @@ Every row either passes or is rejected with the first reason that applies, in th
 ``negative_volume``, ``high_below_low``, ``open_outside_range``, ``close_outside_range``,
 ``misaligned_timestamp``. Duplicate ``(symbol, timestamp)`` rows within a batch keep the last one
 and are counted, not rejected.
+
+Before any row is looked at, the batch's *shape* is checked (:func:`conform_candles`): a missing
+column, a naive timestamp column or a price column that holds text is a broken source, not a bad
+row, and fails the batch with a :class:`~iris_resources.sources.base.SourceError` naming it.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from iris_resources.sources.base import REJECT_SCHEMA
+from iris_resources.sources.base import CANDLE_SCHEMA, REJECT_SCHEMA, SourceError
 
 _PRICES = ("open", "high", "low", "close")
+_TS = CANDLE_SCHEMA["timestamp"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +31,42 @@ class ValidatedCandles:
     accepted: pl.DataFrame  # coin_id, timeframe, timestamp, open, high, low, close, volume
     rejects: pl.DataFrame  # REJECT_SCHEMA
     duplicates: int
+
+
+def _conformed(name: str, dtype: pl.DataType) -> pl.Expr:
+    """Column ``name`` cast to its source-schema type, or :class:`SourceError` when it cannot be."""
+    if name == "timestamp":
+        if isinstance(dtype, pl.Datetime):
+            if dtype.time_zone is None:
+                raise SourceError("candle batch: column 'timestamp' is naive (no time zone); sources must "
+                                  "deliver timezone-aware UTC open times")
+            return pl.col(name).dt.convert_time_zone("UTC").cast(_TS)
+        usable = isinstance(dtype, pl.Null)
+        expected = "a timezone-aware datetime"
+    elif name == "symbol":
+        usable = isinstance(dtype, (pl.String, pl.Categorical, pl.Enum, pl.Null))
+        expected = "text"
+    else:
+        usable = dtype.is_numeric() or isinstance(dtype, pl.Null)
+        expected = "numeric"
+    if not usable:
+        raise SourceError(f"candle batch: column {name!r} must be {expected}, got {dtype}")
+    return pl.col(name).cast(CANDLE_SCHEMA[name])
+
+
+def conform_candles(raw: pl.DataFrame) -> pl.DataFrame:
+    """``raw`` with exactly the source candle schema (plus ``line`` when present).
+
+    Lossless casts only: numbers of any width become Float64, timestamps in any zone become UTC
+    microseconds. Missing columns, naive timestamps and non-numeric prices raise ``SourceError``.
+    """
+    missing = [name for name in CANDLE_SCHEMA if name not in raw.columns]
+    if missing:
+        raise SourceError(f"candle batch lacks columns: {', '.join(missing)} (has: {', '.join(raw.columns) or 'none'})")
+    exprs = [_conformed(name, raw.schema[name]) for name in CANDLE_SCHEMA]
+    if "line" in raw.columns:
+        exprs.append(pl.col("line").cast(pl.Int64, strict=False))
+    return raw.select(exprs)
 
 
 def _reason() -> pl.Expr:
@@ -57,7 +98,9 @@ def validate_candles(raw: pl.DataFrame, coins: pl.DataFrame) -> ValidatedCandles
     """Split ``raw`` (source candle schema) into accepted rows and rejects.
 
     ``coins`` maps ``symbol`` to ``coin_id`` and ``timeframe`` (the coin's base timeframe).
+    Raises ``SourceError`` when the batch itself is malformed (see :func:`conform_candles`).
     """
+    raw = conform_candles(raw)
     joined = (
         raw.with_row_index("_row")
         .join(coins.select("symbol", "coin_id", "timeframe"), on="symbol", how="left")

@@ -10,7 +10,9 @@ Polars string kernels keeps a million-line file vectorised while line numbers st
 
 from __future__ import annotations
 
+import lzma
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,23 +120,57 @@ def csv_table(label: str, stem: str, data: bytes) -> RawTable:
     return RawTable(label, stem, frame)
 
 
+def _textual(dtype: pl.DataType) -> bool:
+    """Whether a Parquet column can hold a candle field (and be written out as text): numbers, text,
+    dates and datetimes; not lists, structs, durations or times of day."""
+    return dtype.is_numeric() or isinstance(
+        dtype, (pl.String, pl.Categorical, pl.Enum, pl.Datetime, pl.Date, pl.Boolean, pl.Null)
+    )
+
+
 def parquet_table(path: Path) -> RawTable:
     """A Parquet file as a raw table; ``line`` is the 1-based row number, ``raw`` the row as text."""
     try:
         data = pl.read_parquet(path)
     except Exception as exc:  # Polars raises several error types for corrupt or foreign files
         raise SourceError(f"{path}: unreadable Parquet file: {exc}") from exc
+    for name, dtype in data.schema.items():  # some writers store text as untyped bytes
+        if isinstance(dtype, pl.Binary):
+            try:
+                data = data.with_columns(pl.col(name).cast(pl.String))
+            except pl.exceptions.ComputeError as exc:
+                raise SourceError(f"{path}: column {name!r} holds bytes that are not UTF-8 text") from exc
     positions = _column_positions(data.columns)
     missing = [field for field in FIELDS if field not in positions]
     if missing:
         raise SourceError(f"{path}: columns lack {', '.join(missing)} (found {', '.join(data.columns)})")
-    raw = pl.concat_str([pl.col(name).cast(pl.String).fill_null("") for name in data.columns], separator=",")
+    for field, index in positions.items():
+        dtype = data.dtypes[index]
+        if not _textual(dtype):
+            raise SourceError(f"{path}: column {data.columns[index]!r} ({field}) has type {dtype}, "
+                              "which cannot hold a candle field")
+    raw = pl.concat_str([pl.col(name).cast(pl.String).fill_null("")
+                         for name, dtype in data.schema.items() if _textual(dtype)], separator=",")
     frame = data.select(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("line"),
         raw.alias("raw"),
         *(pl.col(data.columns[index]).alias(field) for field, index in positions.items()),
     )
     return RawTable(str(path), path.stem, frame)
+
+
+def _zip_members(path: Path) -> list[tuple[str, bytes]]:
+    """Name and bytes of every CSV member of a zip archive."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [name for name in archive.namelist() if name.lower().endswith(CSV_SUFFIXES)]
+            members = [(name, archive.read(name)) for name in names]
+    # How zipfile reports a corrupt or truncated member, an unknown compression method or a password.
+    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise SourceError(f"{path}: unreadable zip archive ({type(exc).__name__}: {exc})") from exc
+    if not members:
+        raise SourceError(f"{path}: the archive holds no CSV file")
+    return members
 
 
 def read_tables(path: Path) -> list[RawTable]:
@@ -144,11 +180,7 @@ def read_tables(path: Path) -> list[RawTable]:
         return [parquet_table(path)]
     try:
         if suffix in ZIP_SUFFIXES:
-            with zipfile.ZipFile(path) as archive:
-                members = [name for name in archive.namelist() if name.lower().endswith(CSV_SUFFIXES)]
-                if not members:
-                    raise SourceError(f"{path}: the archive holds no CSV file")
-                return [csv_table(f"{path}:{name}", Path(name).stem, archive.read(name)) for name in members]
+            return [csv_table(f"{path}:{name}", Path(name).stem, data) for name, data in _zip_members(path)]
         return [csv_table(str(path), path.stem, path.read_bytes())]
-    except (OSError, zipfile.BadZipFile) as exc:
+    except OSError as exc:
         raise SourceError(f"{path}: cannot read file: {exc}") from exc

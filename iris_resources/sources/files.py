@@ -145,7 +145,15 @@ class FileCandleSource:
                 f"{table.label}: cannot tell the symbol: no symbol column, the file name does not name one"
                 " (like BTCUSDT-15m-2024-01.csv), and no symbol= was given"
             )
-        return parse_frame(table.frame, symbol)
+        candles, rejects = parse_frame(table.frame, symbol)
+        # A reject must surface in some fetch: that needs a symbol and a time (its own or a neighbour's).
+        orphans = rejects.filter(pl.col("symbol").is_null() | pl.col(WINDOW_TS).is_null())
+        if orphans.height:
+            line, raw = orphans.row(0)[orphans.columns.index("line")], orphans.row(0)[orphans.columns.index("raw")]
+            why = ("blank symbol, and the file name names none (give symbol=)" if orphans["symbol"][0] is None
+                   else "no row of the file has a readable timestamp")
+            raise SourceError(f"{table.label}: line {line}: {why}: {str(raw)[:80]!r}")
+        return candles, rejects
 
     def _origins(self, table: RawTable, candles: pl.DataFrame, rejects: pl.DataFrame) -> dict[str, _Origin]:
         hints = name_hints(table.stem)

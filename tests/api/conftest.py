@@ -17,7 +17,7 @@ from typing import Any
 import dagster as dg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, event, insert, select
 from sqlalchemy.engine import make_url
 
 from iris_api.app import create_app
@@ -28,6 +28,7 @@ from iris_resources.db.admin import drop_database, ensure_database
 from iris_resources.db.engine import create_db_engine
 from iris_resources.db.resources import DatabaseResource, TransactionResource
 from iris_resources.events.resources import EventsResource
+from iris_resources.events.versions import DOMAINS, bump_data_versions
 from iris_resources.market_data.tables import candle_aggregates, coins
 from iris_resources.services.runtime import with_database
 from iris_resources.sources.balances import ExchangeBalancesResource
@@ -38,6 +39,7 @@ N_COINS = 6
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 STATUSES = ("new", "active", "cooling", "resolved")
 SEVERITIES = ("low", "medium", "high", "critical")
+WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
 
 
 def pipeline_phases(assets: list[dg.AssetsDefinition]) -> tuple[list[Any], list[Any], list[Any]]:
@@ -133,10 +135,22 @@ def api_database_url(pipeline_database: str) -> Iterator[str]:
     drop_database(url)
 
 
+def bump_on_write(engine: Engine) -> None:
+    """Make every INSERT/UPDATE/DELETE ``engine`` runs bump all data versions in its transaction, as a
+    unit of work bumps the domains it writes (the API's cached list routes follow the versions)."""
+    def bump(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if statement.lstrip()[:8].upper().startswith(WRITES) and "data_versions" not in statement:
+            bump_data_versions(conn, DOMAINS)
+
+    event.listen(engine, "after_cursor_execute", bump)
+
+
 @pytest.fixture(scope="module")
 def owner_engine(api_database_url: str) -> Iterator[Engine]:
-    """The database owner's engine (to change data under the API's feet)."""
+    """The database owner's engine (to change data under the API's feet; its writes bump the data
+    versions like a unit of work's)."""
     engine = create_db_engine(api_database_url, pool_size=1)
+    bump_on_write(engine)
     yield engine
     engine.dispose()
 
@@ -144,8 +158,9 @@ def owner_engine(api_database_url: str) -> Iterator[Engine]:
 @pytest.fixture(scope="module")
 def api_settings(api_database_url: str, redis_url: str) -> ApiSettings:
     """Settings of the API under test: the module's database, the test Redis, private cache keys."""
+    # Versions re-read on every request: a test sees its own writes at once (the bound: test_http_cache).
     return ApiSettings(database_url=api_database_url, redis_url=redis_url,
-                       api_cache_prefix=f"iris:test:{uuid.uuid4().hex[:8]}")
+                       api_cache_prefix=f"iris:test:{uuid.uuid4().hex[:8]}", api_version_max_age_ms=0)
 
 
 @pytest.fixture(scope="module")

@@ -9,14 +9,15 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 import redis
+from sqlalchemy.exc import OperationalError
 
-from iris_api.cache import BodyCache
+from iris_api.cache import BodyCache, DataVersions
 from iris_api.chart import ChartCandle, ChartMarker, candlestick_svg
 from iris_api.errors import ApiError
 from iris_api.pagination import decode_cursor, encode_cursor, page
 from iris_api.schemas.indicators import CoinMetricsPublic
 from iris_api.settings import ApiSettings
-from iris_api.snapshot import Snapshot, freshness_class, render
+from iris_api.snapshot import Snapshot, freshness_class, prepare, prepare_live, render
 from iris_resources.indicators.api_read_models import CoinMetricsRow, IndicatorRow
 from iris_resources.indicators.tables import coin_metrics, indicators
 from iris_resources.market_data.read_queries import available_timeframes, candle_source
@@ -66,35 +67,91 @@ class TestSnapshots:
         assert changed.etag != first.etag
         assert first.last_modified == "Sat, 10 Feb 2024 00:00:00 GMT"
 
+    def test_a_live_body_is_completed_at_each_response_time(self) -> None:
+        prepared = prepare_live({"data": [1]}, [T0 - timedelta(seconds=30), None])
+        soon, later = prepared.complete(SETTINGS, T0), prepared.complete(SETTINGS, T0 + timedelta(hours=2))
+        first, second = orjson.loads(soon.body), orjson.loads(later.body)
+        assert (first["generated_at"], first["staleness_ms"], first["freshness_class"]) == (
+            "2024-02-10T00:00:00Z", 30_000, "real_time")
+        assert (second["staleness_ms"], second["freshness_class"]) == (7_230_000, "delayed")  # never out of step
+        assert first["consistency"] == "snapshot" and soon.etag == later.etag and soon.body != later.body
+
 
 class TestBodyCache:
     def test_a_dead_redis_is_a_miss_and_is_left_alone_for_a_while(self) -> None:
         client = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.1)
         cache = BodyCache(client, SETTINGS.model_copy(update={"api_cache_local_entries": 0}))
-        rendered = render({"x": 1}, Snapshot(T0, None, "derived"), SETTINGS)
-        cache.put("k", rendered)
+        cache.put("k", prepare({"x": 1}, None, "derived"))
         assert cache.get("k") is None
         assert cache._available() is None  # breaker open: no timeout per request
 
     def test_each_process_keeps_the_newest_bodies_in_memory(self) -> None:
         dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.1)
         cache = BodyCache(dead, SETTINGS.model_copy(update={"api_cache_local_entries": 2}))
-        bodies = {k: render({"k": k}, Snapshot(T0, None, "derived"), SETTINGS) for k in "abc"}
-        for key, rendered in bodies.items():
-            cache.put(key, rendered)
+        bodies = {k: prepare({"k": k}, None, "derived") for k in "abc"}
+        for key, prepared in bodies.items():
+            cache.put(key, prepared)
         assert cache.get("a") is None and cache.get("c") == bodies["c"]  # bounded: the oldest went first
+
+    def test_large_bodies_stay_out_of_process_memory(self) -> None:
+        dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.1)
+        cache = BodyCache(dead, SETTINGS.model_copy(update={"api_cache_local_max_bytes": 100}))
+        cache.put("small", prepare({"x": "a" * 10}, None, "derived"))
+        cache.put("large", prepare({"x": "a" * 200}, None, "derived"))
+        assert cache.get_local("small") is not None and cache.get_local("large") is None
 
     def test_a_disabled_cache_keeps_nothing(self, redis_url: str) -> None:
         cache = BodyCache(redis.Redis.from_url(redis_url), SETTINGS.model_copy(update={"api_cache_enabled": False}))
-        cache.put("k", render({"x": 1}, Snapshot(T0, None, "derived"), SETTINGS))
+        cache.put("k", prepare({"x": 1}, None, "derived"))
         assert cache.get("k") is None
 
-    def test_round_trip(self, redis_url: str) -> None:
-        cache = BodyCache(redis.Redis.from_url(redis_url), SETTINGS.model_copy(update={"api_cache_prefix": "t:bb"}))
-        rendered = render({"x": "a\nb"}, Snapshot(T0, T0, "derived"), SETTINGS)
-        key = cache.key("p", T0, "limit=1")
-        cache.put(key, rendered)
-        assert cache.get(key) == rendered and key == "t:bb:p:2024-02-10T00:00:00+00:00:limit=1"
+    @pytest.mark.parametrize("generated_at", [None, T0 + timedelta(seconds=5)])
+    def test_round_trip_through_redis(self, redis_url: str, generated_at: datetime | None) -> None:
+        client = redis.Redis.from_url(redis_url)
+        settings = SETTINGS.model_copy(update={"api_cache_prefix": f"t:bb:{generated_at is None}"})
+        prepared = prepare({"x": "a\nb"}, T0, "snapshot", "run-1", generated_at=generated_at)
+        key = BodyCache(client, settings).key("p", T0, "limit=1")
+        BodyCache(client, settings).put(key, prepared)
+        assert BodyCache(client, settings).get(key) == prepared  # another process: from Redis
+        assert key == f"t:bb:{generated_at is None}:p:2024-02-10T00:00:00+00:00:limit=1"
+        client.delete(key)
+
+
+class TestDataVersions:
+    def test_versions_are_read_at_most_once_per_bound(self) -> None:
+        versions = DataVersions(SETTINGS.model_copy(update={"api_version_max_age_ms": 60_000}))
+        reads: list[int] = []
+
+        def read() -> dict[str, int]:
+            reads.append(1)
+            return {"coins": 7, "candles": 9}
+
+        assert versions.token(("coins", "candles"), read) == "7.9"
+        assert versions.token(("candles",), read) == "9" and len(reads) == 1
+        assert versions.token(("anomalies",), read) is None  # a domain without a version is not cached
+        versions.expire()
+        versions.token(("coins",), read)
+        assert len(reads) == 2
+
+    def test_a_zero_bound_reads_every_time_and_a_disabled_cache_never(self) -> None:
+        reads: list[int] = []
+        fresh = DataVersions(SETTINGS.model_copy(update={"api_version_max_age_ms": 0}))
+        for _ in range(3):
+            fresh.token(("coins",), lambda: reads.append(1) or {"coins": 1})
+        off = DataVersions(SETTINGS.model_copy(update={"api_cache_enabled": False}))
+        assert off.token(("coins",), lambda: reads.append(1) or {"coins": 1}) is None
+        assert len(reads) == 3
+
+    def test_a_failed_read_caches_nothing_and_is_retried_once_per_bound(self) -> None:
+        versions = DataVersions(SETTINGS.model_copy(update={"api_version_max_age_ms": 60_000}))
+        reads: list[int] = []
+
+        def down() -> dict[str, int]:
+            reads.append(1)
+            raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+        assert versions.token(("coins",), down) is None and versions.token(("coins",), down) is None
+        assert len(reads) == 1  # the loop does not retry the database on every request
 
 
 class TestReadModels:

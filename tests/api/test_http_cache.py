@@ -1,9 +1,11 @@
-"""ETags, 304s, Cache-Control, and the Redis body cache keyed by the projection's materialization."""
+"""ETags, 304s, Cache-Control, and the body cache keyed by the data versions (in process and Redis)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import redis
@@ -13,6 +15,8 @@ from sqlalchemy import Engine, text
 
 from iris_api.app import create_app
 from iris_api.settings import ApiSettings
+from iris_resources.db.resources import DatabaseResource, TransactionResource
+from tests.api.test_statement_counts import counting
 
 PREFIX = "/api/v1"
 CONDITIONAL = ["/coins", "/coins/{symbol}/history?interval=1h", "/coins/metrics", "/coins/{symbol}/metrics",
@@ -88,12 +92,79 @@ def client_without_redis(api_settings: ApiSettings) -> Iterator[TestClient]:
         yield test_client
 
 
-def test_hot_routes_are_served_from_the_database_when_redis_is_down(
-    client_without_redis: TestClient, client: TestClient
+CACHED = ["/market/radar?limit=6", "/market/flow", "/coins/metrics?limit=2", "/coins?limit=4",
+          "/coins/{symbol}/history?interval=1h&limit=7", "/coins/{symbol}/metrics",
+          "/coins/{symbol}/indicators?interval=4h&limit=3", "/signals?limit=5", "/anomalies?limit=5"]
+
+
+def test_cached_routes_are_served_from_the_database_when_redis_is_down(
+    client_without_redis: TestClient, client: TestClient, symbols: list[str]
 ) -> None:
-    for path in ("/market/radar?limit=6", "/market/flow", "/coins/metrics?limit=2"):
-        degraded = client_without_redis.get(PREFIX + path)
+    for path in CACHED:
+        url = PREFIX + path.replace("{symbol}", symbols[2])
+        degraded = client_without_redis.get(url)
         assert degraded.status_code == 200
-        assert degraded.headers["etag"] == client.get(PREFIX + path).headers["etag"]
+        assert degraded.headers["etag"] == client.get(url).headers["etag"]
     health = client_without_redis.get(f"{PREFIX}/health")
     assert health.status_code == 503 and health.json()["redis"] is False and health.json()["database"] is True
+
+
+def test_without_redis_the_process_copy_still_follows_the_data(
+    client_without_redis: TestClient, owner_engine: Engine
+) -> None:
+    url = f"{PREFIX}/anomalies?limit=1"
+    first = client_without_redis.get(url).json()["data"][0]
+    with owner_engine.begin() as connection:  # bumps the data versions, like a unit of work
+        connection.execute(text("UPDATE market_anomalies SET summary = 'rewritten' WHERE id = :i"), {"i": first["id"]})
+    assert client_without_redis.get(url).json()["data"][0]["summary"] == "rewritten"
+
+
+def _without_volatile(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k not in ("generated_at", "staleness_ms", "freshness_class")}
+
+
+def test_a_cached_list_follows_a_committed_write_within_the_bound(
+    api_settings: ApiSettings, api_database_url: str
+) -> None:
+    bound_s = 1.5
+    settings = api_settings.model_copy(update={"api_version_max_age_ms": int(bound_s * 1000)})
+    database = DatabaseResource(url=api_database_url, pool_size=1)
+    url = f"{PREFIX}/coins?limit=2"
+    with TestClient(create_app(settings)) as cached:
+        read_at = time.monotonic()  # the versions are read by this request at the latest
+        before = cached.get(url)
+        radar = cached.get(f"{PREFIX}/market/radar?limit=2")
+        coin_id = before.json()["data"][0]["id"]
+        synced = datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC)
+        with TransactionResource(database=database).begin() as uow:  # the real write path
+            uow.coins.mark_history_synced([coin_id], synced)
+            uow.commit()
+        committed = time.monotonic()
+        stale = cached.get(url)
+        if time.monotonic() - read_at < bound_s:  # inside the bound: still the body cached before the write
+            assert stale.headers["etag"] == before.headers["etag"]
+        while True:
+            with counting(cached) as statements:
+                fresh = cached.get(url, headers={"If-None-Match": before.headers["etag"]})
+            if fresh.status_code == 200:
+                break
+            assert fresh.status_code == 304 and statements == []  # a hit, even a conditional one, reads nothing
+            assert time.monotonic() - committed < bound_s + 0.5, "the write stayed hidden past the bound"
+            time.sleep(0.05)
+        assert fresh.json()["data"][0]["last_history_sync_at"] == "2031-01-02T03:04:05Z"
+        assert fresh.headers["etag"] != before.headers["etag"]
+        assert _without_volatile(fresh.json()) == _without_volatile(cached.get(url).json())
+        with counting(cached) as statements:  # the radar reads no coins: its body is still current
+            assert cached.get(f"{PREFIX}/market/radar?limit=2").headers["etag"] == radar.headers["etag"]
+        assert statements == []
+    if database._engine is not None:
+        database._engine.dispose()
+
+
+@pytest.mark.parametrize("path", CACHED)
+def test_cache_hits_keep_their_etag_and_answer_304(client: TestClient, symbols: list[str], path: str) -> None:
+    url = PREFIX + path.replace("{symbol}", symbols[3])
+    first, second = client.get(url), client.get(url)
+    assert first.headers["etag"] == second.headers["etag"]
+    assert _without_volatile(first.json()) == _without_volatile(second.json())
+    assert client.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304

@@ -50,6 +50,21 @@ ROUTES = [
     ("/portfolio/equity", "/portfolio/equity?limit=5"),
     ("/portfolio/accounts", "/portfolio/accounts"),
     ("/portfolio/balances", "/portfolio/balances"),
+    ("/patterns", "/patterns?limit=5"),
+    ("/patterns/{slug}", "/patterns/bull_flag"),
+    ("/coins/{symbol}/patterns", "/coins/{symbol}/patterns?limit=5"),
+    ("/coins/{symbol}/signal-history", "/coins/{symbol}/signal-history?limit=5"),
+    ("/coins/{symbol}/regime", "/coins/{symbol}/regime"),
+    ("/market/regimes", "/market/regimes?limit=5"),
+    ("/market/cycle", "/market/cycle?limit=5"),
+    ("/sectors", "/sectors"),
+    ("/sectors/metrics", "/sectors/metrics"),
+    ("/sectors/rotations", "/sectors/rotations"),
+    ("/relations", "/relations"),
+    ("/coins/{symbol}/relations", "/coins/{symbol}/relations"),
+    ("/market/leaders", "/market/leaders?limit=5"),
+    ("/predictions", "/predictions"),
+    ("/predictions/quality", "/predictions/quality"),
     ("/health", "/health"),
 ]
 SNAPSHOT_FIELDS = {"generated_at", "staleness_ms", "freshness_class", "consistency", "source_run_id"}
@@ -75,7 +90,8 @@ def test_route_answers_with_its_documented_schema(client: TestClient, symbols: l
 def test_every_documented_route_is_exercised(client: TestClient) -> None:
     documented = {path for path, item in client.app.openapi()["paths"].items() if "get" in item}
     exercised = {PREFIX + template for template, _ in ROUTES} | {PREFIX + "/coins/{symbol}/chart",
-                                                                 PREFIX + "/anomalies/{anomaly_id}"}
+                                                                 PREFIX + "/anomalies/{anomaly_id}",
+                                                                 PREFIX + "/predictions/{prediction_id}"}
     assert documented == exercised
 
 

@@ -81,3 +81,32 @@ def test_persistence_log_records_the_transaction_lifecycle(
                       "uow.begin", "repo.upsert_sectors", "uow.rollback_uncommitted"]
     upsert = next(r for r in caplog.records if getattr(r, "event", None) == "repo.upsert_sectors")
     assert upsert.persistence["mode"] == "write" and upsert.persistence["count"] == 1  # type: ignore[attr-defined]
+
+
+def _versions(engine: Engine) -> dict[str, int]:
+    from iris_resources.events.versions import read_data_versions
+
+    with engine.connect() as connection:
+        return read_data_versions(connection)
+
+
+def test_a_commit_bumps_the_data_versions_of_what_it_wrote_in_its_transaction(
+    transaction: TransactionResource, engine: Engine
+) -> None:
+    from iris_resources.events.versions import DOMAINS
+
+    before = _versions(engine)
+    assert set(before) == set(DOMAINS)  # seeded by the migration
+    with transaction.begin() as uow:
+        uow.coins.upsert_sectors([SectorSpec("defi", "DeFi")])
+        uow.candles  # noqa: B018 - a repository used is a domain bumped (at worst a needless cache miss)
+        uow.commit()
+        assert _versions(engine)["coins"] > before["coins"]  # visible together with the data
+    after = _versions(engine)
+    assert {d for d in DOMAINS if after[d] != before[d]} == {"coins", "candles"}
+    with transaction.begin() as uow:
+        uow.coins.upsert_sectors([SectorSpec("ai", "AI")])  # rolled back: no bump either
+    assert _versions(engine) == after
+    with transaction.begin() as uow:
+        uow.commit()  # no repository used: nothing to bump
+    assert _versions(engine) == after

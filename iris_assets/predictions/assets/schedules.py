@@ -2,10 +2,13 @@
 
 import dagster as dg
 
+from iris_assets.run_tags import group_tag
+
 prediction_evaluation_job = dg.define_asset_job(
     "prediction_evaluation_job",
     selection=dg.AssetSelection.assets("prediction_outcomes", "prediction_quality"),
     description="Score pending predictions whose windows closed, then refresh prediction quality.",
+    tags=group_tag("predictions"),
 )
 
 prediction_evaluation_schedule = dg.ScheduleDefinition(
