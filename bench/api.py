@@ -39,7 +39,9 @@ DASHBOARD = [
     (8, "/api/v1/coins"), (12, "/api/v1/coins/{symbol}/history?interval=1h&limit=100"),
     (8, "/api/v1/coins/{symbol}/metrics"), (10, "/api/v1/signals?limit=50"),
     (8, "/api/v1/anomalies?limit=50"), (5, "/api/v1/coins/{symbol}/indicators?interval=4h&limit=20"),
-    (5, "/api/v1/market/radar?limit=24"),
+    (5, "/api/v1/market/radar?limit=24"), (4, "/api/v1/final-signals?limit=50"),
+    (3, "/api/v1/market-decisions?limit=50"), (2, "/api/v1/portfolio/state"),
+    (2, "/api/v1/coins/{symbol}/patterns?limit=50"),
 ]
 # Only the cached projections (radar, flow, metrics list).
 HOT = [(20, "/api/v1/market/radar"), (8, "/api/v1/market/flow"), (16, "/api/v1/coins/metrics"),

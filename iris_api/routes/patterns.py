@@ -15,8 +15,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import Connection
 
-from iris_api.deps import EngineDep, SettingsDep, read_connection
+from iris_api.deps import EngineDep, RuntimeDep, SettingsDep, read_connection
 from iris_api.errors import not_found
+from iris_api.hot import query_key, versioned_body
 from iris_api.pagination import decode_cursor, page
 from iris_api.params import NOT_FOUND, NOT_MODIFIED, CursorQuery, SymbolPath, Timeframe
 from iris_api.routes.signals import decode_key, encodable
@@ -29,12 +30,14 @@ from iris_api.schemas.patterns import (
     RegimeChangesPublic,
     SignalHistoryPublic,
 )
-from iris_api.snapshot import live_snapshot, render, respond
+from iris_api.snapshot import Prepared, live_snapshot, prepare_live, render, respond
 from iris_resources.market_data.api_read_models import CoinDetailRead
 from iris_resources.market_data.read_queries import MarketDataReadQueries
 from iris_resources.patterns.api_read_models import MarketCycleRow, PatternRow
 from iris_resources.patterns.read_queries import PatternReadQueries, canonical_regime, cycle_key, pattern_signal_key
 
+# Pattern signals are written through the indicators repository, cycle phases through the patterns one.
+PATTERN_SIGNAL_DOMAINS = ("coins", "indicators", "patterns")
 router = APIRouter(tags=["patterns"])
 DOMAIN = "patterns"
 ListLimit = Annotated[int, Query(ge=1, le=500)]
@@ -129,11 +132,10 @@ def read_pattern(
 
 
 @router.get("/coins/{symbol}/patterns", response_model=CoinPatternsPublic, responses={**NOT_FOUND, **NOT_MODIFIED})
-def read_coin_patterns(
+async def read_coin_patterns(
     request: Request,
     symbol: SymbolPath,
-    engine: EngineDep,
-    settings: SettingsDep,
+    runtime: RuntimeDep,
     timeframe: Timeframe | None = None,
     kind: Annotated[list[PatternKind] | None, Query(description="Repeatable; default all three.")] = None,
     limit: ListLimit = 200,
@@ -141,17 +143,23 @@ def read_coin_patterns(
 ) -> Response:
     """A coin's pattern, cluster and hierarchy signals: newest candle first, then base patterns before
     clusters before hierarchy, then confidence; each with the cycle phase of its candle and the clusters
-    raised with it."""
+    raised with it. Served from rendered bodies keyed by the data versions it reads."""
     after = decode_key(cursor, (datetime, int, float, int))
-    with read_connection(engine) as connection:
-        coin = _coin(connection, symbol)
-        rows = PatternReadQueries(connection).coin_patterns(
-            coin.id, limit=limit + 1, after=after, timeframe=_minutes(timeframe),
-            kinds=[k.value for k in kind] if kind else ())
-    items, next_cursor = page(rows, limit, lambda r: encodable(pattern_signal_key(r)))
-    payload = {"coin_id": coin.id, "symbol": coin.symbol, "data": items, "count": len(items), "limit": limit,
-               "next_cursor": next_cursor}
-    return respond(request, render(payload, live_snapshot(r.candle_timestamp for r in items), settings))
+    kinds = sorted(k.value for k in kind) if kind else []
+
+    def load() -> Prepared:
+        with read_connection(runtime.engine) as connection:
+            coin = _coin(connection, symbol)
+            rows = PatternReadQueries(connection).coin_patterns(
+                coin.id, limit=limit + 1, after=after, timeframe=_minutes(timeframe), kinds=kinds)
+        items, next_cursor = page(rows, limit, lambda r: encodable(pattern_signal_key(r)))
+        payload = {"coin_id": coin.id, "symbol": coin.symbol, "data": items, "count": len(items), "limit": limit,
+                   "next_cursor": next_cursor}
+        return prepare_live(payload, (r.candle_timestamp for r in items))
+
+    params = query_key(symbol=symbol.strip().upper(), timeframe=_minutes(timeframe), kind=kinds, limit=limit,
+                       cursor=cursor)
+    return respond(request, await versioned_body(runtime, "coin_patterns", PATTERN_SIGNAL_DOMAINS, params, load))
 
 
 @router.get("/coins/{symbol}/signal-history", response_model=SignalHistoryPublic,

@@ -14,8 +14,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from iris_api.deps import EngineDep, SettingsDep, read_connection
+from iris_api.deps import EngineDep, RuntimeDep, SettingsDep, read_connection
 from iris_api.errors import ApiError, not_found
+from iris_api.hot import query_key, versioned_body
 from iris_api.pagination import decode_cursor, page
 from iris_api.params import NOT_FOUND, NOT_MODIFIED, CursorQuery
 from iris_api.routes.coins import utc
@@ -28,13 +29,15 @@ from iris_api.schemas.portfolio import (
     PositionsPublic,
 )
 from iris_api.settings import ApiSettings
-from iris_api.snapshot import live_snapshot, render, respond
+from iris_api.snapshot import Prepared, live_snapshot, prepare_live, render, respond
 from iris_resources.portfolio.api_read_models import AccountPage, AccountRow
 from iris_resources.portfolio.read_queries import PortfolioReadQueries
 
 router = APIRouter(tags=["portfolio"])
 DOMAIN = "portfolio"
 PRIVATE_CACHE = "private, max-age=5, stale-while-revalidate=10"
+# The state is a projection of the ledger; sector names come from the coins domain.
+PORTFOLIO_DOMAINS = ("coins", "portfolio")
 AccountQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Default: the paper account.")]
 Limit = Annotated[int, Query(ge=1, le=500)]
 _RESPONSES: dict[int | str, dict[str, Any]] = {**NOT_FOUND, **NOT_MODIFIED}
@@ -68,27 +71,31 @@ def _page_payload(account: AccountRow | None, items: Any, limit: int, next_curso
 
 
 @router.get("/portfolio/state", response_model=PortfolioStatePublic, responses=_RESPONSES)
-def read_portfolio_state(request: Request, engine: EngineDep, settings: SettingsDep,
-                         account_id: AccountQuery = None) -> Response:
+async def read_portfolio_state(request: Request, runtime: RuntimeDep, account_id: AccountQuery = None) -> Response:
     """Capital, realized and unrealized PnL, allocation, equity, open positions and exposure per sector of
     an account, as projected from its action ledger at ``as_of``."""
-    with read_connection(engine) as connection:
-        result = PortfolioReadQueries(connection).state(account_id)
-    if result is None:
-        raise _unknown(account_id or 0)
-    account, state = result.account, result.state
-    if state is not None:
-        figures: dict[str, Any] = {
-            "as_of": state.as_of, "capital": state.capital, "realized_pnl": state.realized_pnl,
-            "unrealized_pnl": state.unrealized_pnl, "allocated": state.allocated, "available": state.available,
-            "equity": state.equity, "open_positions": state.open_positions,
-            "exposure_by_sector": state.exposure_by_sector, "updated_at": state.updated_at}
-    else:  # nothing projected yet: the starting capital, untouched
-        capital = account.starting_capital if account is not None else 0.0
-        figures = {"as_of": None, "capital": capital, "realized_pnl": 0.0, "unrealized_pnl": 0.0, "allocated": 0.0,
-                   "available": capital, "equity": capital, "open_positions": 0, "exposure_by_sector": [],
-                   "updated_at": None}
-    return _send(request, settings, {"account": account, **figures}, [figures["as_of"]])
+
+    def load() -> Prepared:
+        with read_connection(runtime.engine) as connection:
+            result = PortfolioReadQueries(connection).state(account_id)
+        if result is None:
+            raise _unknown(account_id or 0)
+        account, state = result.account, result.state
+        if state is not None:
+            figures: dict[str, Any] = {
+                "as_of": state.as_of, "capital": state.capital, "realized_pnl": state.realized_pnl,
+                "unrealized_pnl": state.unrealized_pnl, "allocated": state.allocated, "available": state.available,
+                "equity": state.equity, "open_positions": state.open_positions,
+                "exposure_by_sector": state.exposure_by_sector, "updated_at": state.updated_at}
+        else:  # nothing projected yet: the starting capital, untouched
+            capital = account.starting_capital if account is not None else 0.0
+            figures = {"as_of": None, "capital": capital, "realized_pnl": 0.0, "unrealized_pnl": 0.0,
+                       "allocated": 0.0, "available": capital, "equity": capital, "open_positions": 0,
+                       "exposure_by_sector": [], "updated_at": None}
+        return prepare_live({"account": account, **figures}, [figures["as_of"]])
+
+    body = await versioned_body(runtime, "portfolio_state", PORTFOLIO_DOMAINS, query_key(account_id=account_id), load)
+    return respond(request, body, cache_control=PRIVATE_CACHE)
 
 
 @router.get("/portfolio/positions", response_model=PositionsPublic, responses=_RESPONSES)

@@ -15,10 +15,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import Connection, Engine
 
-from iris_api.deps import EngineDep, SettingsDep, read_connection
+from iris_api.deps import EngineDep, RuntimeDep, SettingsDep, read_connection
 from iris_api.errors import bad_parameter, not_found
+from iris_api.hot import query_key, versioned_body
 from iris_api.pagination import KeyPart, decode_cursor, page
 from iris_api.params import NOT_FOUND, NOT_MODIFIED, CursorQuery, SymbolPath, Timeframe
+from iris_api.runtime import ApiRuntime
 from iris_api.schemas.signals import (
     BacktestsPublic,
     CoinBacktestsPublic,
@@ -33,7 +35,7 @@ from iris_api.schemas.signals import (
     StrategyPerformancesPublic,
 )
 from iris_api.settings import ApiSettings
-from iris_api.snapshot import live_snapshot, render, respond
+from iris_api.snapshot import Prepared, live_snapshot, prepare_live, render, respond
 from iris_resources.market_data.read_queries import MarketDataReadQueries
 from iris_resources.signals.api_read_models import BacktestPage
 from iris_resources.signals.read_queries import (
@@ -50,6 +52,8 @@ from iris_resources.signals.read_queries import (
 
 router = APIRouter(tags=["signals"])
 DOMAIN = "signals"
+# The decision lists change with the decision logs and with the coins they join (symbol, name, sector).
+DECISION_DOMAINS = ("coins", "signals")
 ListLimit = Annotated[int, Query(ge=1, le=500)]
 TopLimit = Annotated[int, Query(ge=1, le=200)]
 SymbolQuery = Annotated[str | None, Query(max_length=32, description="Only this coin; an unknown one matches nothing.")]
@@ -100,16 +104,23 @@ def _minutes(timeframe: Timeframe | None) -> int | None:
     return int(timeframe) if timeframe is not None else None
 
 
-def _latest(request: Request, engine: Engine, settings: ApiSettings, kind: DecisionKind, order: DecisionOrder,
-            limit: int, cursor: str | None, symbol: str | None = None, timeframe: Timeframe | None = None
-            ) -> Response:
+async def _latest(request: Request, runtime: ApiRuntime, kind: DecisionKind, order: DecisionOrder,
+                  limit: int, cursor: str | None, symbol: str | None = None, timeframe: Timeframe | None = None
+                  ) -> Response:
+    """The current decision lists, served from rendered bodies keyed by the signals data version."""
     after = decode_key(cursor, _DECISION_KEYS[(kind, order)])
-    with read_connection(engine) as connection:
-        rows = SignalReadQueries(connection).latest_decisions(
-            kind, order=order, limit=limit + 1, after=after, symbol=symbol, timeframe=_minutes(timeframe))
-    items, next_cursor = page(rows, limit, lambda r: encodable(decision_key(kind, order, r)))
-    payload = {"data": items, "count": len(items), "limit": limit, "next_cursor": next_cursor}
-    return respond(request, render(payload, live_snapshot(r.timestamp for r in items), settings))
+    symbol = symbol.strip().upper() if symbol is not None else None
+
+    def load() -> Prepared:
+        with read_connection(runtime.engine) as connection:
+            rows = SignalReadQueries(connection).latest_decisions(
+                kind, order=order, limit=limit + 1, after=after, symbol=symbol, timeframe=_minutes(timeframe))
+        items, next_cursor = page(rows, limit, lambda r: encodable(decision_key(kind, order, r)))
+        payload = {"data": items, "count": len(items), "limit": limit, "next_cursor": next_cursor}
+        return prepare_live(payload, (r.timestamp for r in items))
+
+    params = query_key(symbol=symbol, timeframe=_minutes(timeframe), limit=limit, cursor=cursor)
+    return respond(request, await versioned_body(runtime, f"{kind}_{order}", DECISION_DOMAINS, params, load))
 
 
 def _coin_latest(request: Request, engine: Engine, settings: ApiSettings, kind: DecisionKind, symbol: str) -> Response:
@@ -126,17 +137,17 @@ def _coin_latest(request: Request, engine: Engine, settings: ApiSettings, kind: 
 
 
 @router.get("/decisions", response_model=InvestmentDecisionsPublic, responses=NOT_MODIFIED)
-def read_decisions(request: Request, engine: EngineDep, settings: SettingsDep, symbol: SymbolQuery = None,
+async def read_decisions(request: Request, runtime: RuntimeDep, symbol: SymbolQuery = None,
                    timeframe: Timeframe | None = None, limit: ListLimit = 100, cursor: CursorQuery = None) -> Response:
     """Each coin's current investment decision per timeframe (its newest log row), newest bar first."""
-    return _latest(request, engine, settings, "investment", "recent", limit, cursor, symbol, timeframe)
+    return await _latest(request, runtime, "investment", "recent", limit, cursor, symbol, timeframe)
 
 
 @router.get("/decisions/top", response_model=InvestmentDecisionsPublic, responses=NOT_MODIFIED)
-def read_top_decisions(request: Request, engine: EngineDep, settings: SettingsDep, timeframe: Timeframe | None = None,
+async def read_top_decisions(request: Request, runtime: RuntimeDep, timeframe: Timeframe | None = None,
                        limit: TopLimit = 20, cursor: CursorQuery = None) -> Response:
     """Current investment decisions by score, then confidence, then bar time (all descending)."""
-    return _latest(request, engine, settings, "investment", "top", limit, cursor, timeframe=timeframe)
+    return await _latest(request, runtime, "investment", "top", limit, cursor, timeframe=timeframe)
 
 
 @router.get("/coins/{symbol}/decision", response_model=CoinInvestmentDecisionPublic,
@@ -148,20 +159,20 @@ def read_coin_decision(request: Request, symbol: SymbolPath, engine: EngineDep, 
 
 
 @router.get("/final-signals", response_model=FinalSignalsPublic, responses=NOT_MODIFIED)
-def read_final_signals(request: Request, engine: EngineDep, settings: SettingsDep, symbol: SymbolQuery = None,
+async def read_final_signals(request: Request, runtime: RuntimeDep, symbol: SymbolQuery = None,
                        timeframe: Timeframe | None = None, limit: ListLimit = 100, cursor: CursorQuery = None
                        ) -> Response:
     """Each coin's current final (risk-adjusted) signal per timeframe, newest bar first, with the
     liquidity, slippage and volatility risk it was adjusted for."""
-    return _latest(request, engine, settings, "final", "recent", limit, cursor, symbol, timeframe)
+    return await _latest(request, runtime, "final", "recent", limit, cursor, symbol, timeframe)
 
 
 @router.get("/final-signals/top", response_model=FinalSignalsPublic, responses=NOT_MODIFIED)
-def read_top_final_signals(request: Request, engine: EngineDep, settings: SettingsDep,
+async def read_top_final_signals(request: Request, runtime: RuntimeDep,
                            timeframe: Timeframe | None = None, limit: TopLimit = 20, cursor: CursorQuery = None
                            ) -> Response:
     """Current final signals by risk-adjusted score, then confidence, then bar time (all descending)."""
-    return _latest(request, engine, settings, "final", "top", limit, cursor, timeframe=timeframe)
+    return await _latest(request, runtime, "final", "top", limit, cursor, timeframe=timeframe)
 
 
 @router.get("/coins/{symbol}/final-signal", response_model=CoinFinalSignalPublic,
@@ -173,19 +184,19 @@ def read_coin_final_signal(request: Request, symbol: SymbolPath, engine: EngineD
 
 
 @router.get("/market-decisions", response_model=MarketDecisionsPublic, responses=NOT_MODIFIED)
-def read_market_decisions(request: Request, engine: EngineDep, settings: SettingsDep, symbol: SymbolQuery = None,
+async def read_market_decisions(request: Request, runtime: RuntimeDep, symbol: SymbolQuery = None,
                           timeframe: Timeframe | None = None, limit: ListLimit = 100, cursor: CursorQuery = None
                           ) -> Response:
     """Each coin's current signal-fusion decision per timeframe, newest bar first."""
-    return _latest(request, engine, settings, "market", "recent", limit, cursor, symbol, timeframe)
+    return await _latest(request, runtime, "market", "recent", limit, cursor, symbol, timeframe)
 
 
 @router.get("/market-decisions/top", response_model=MarketDecisionsPublic, responses=NOT_MODIFIED)
-def read_top_market_decisions(request: Request, engine: EngineDep, settings: SettingsDep,
+async def read_top_market_decisions(request: Request, runtime: RuntimeDep,
                               timeframe: Timeframe | None = None, limit: TopLimit = 20, cursor: CursorQuery = None
                               ) -> Response:
     """Current market decisions by confidence, then signal count, then bar time (all descending)."""
-    return _latest(request, engine, settings, "market", "top", limit, cursor, timeframe=timeframe)
+    return await _latest(request, runtime, "market", "top", limit, cursor, timeframe=timeframe)
 
 
 @router.get("/coins/{symbol}/market-decision", response_model=CoinMarketDecisionPublic,

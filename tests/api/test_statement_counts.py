@@ -117,7 +117,8 @@ def test_statement_count_does_not_grow_with_the_page(
 CACHED = [("/coins?limit=3", 1), ("/coins/{symbol}/history?interval=1h&limit=5", 2), ("/coins/metrics?limit=3", 2),
           ("/coins/{symbol}/metrics", 2), ("/coins/{symbol}/indicators?interval=4h&limit=3", 2),
           ("/signals?limit=3", 1), ("/anomalies?limit=3", 1), ("/market/radar?limit=3", 1),
-          ("/market/flow?limit=3", 1)]
+          ("/market/flow?limit=3", 1), ("/decisions?limit=3", 1), ("/final-signals/top?limit=3", 1),
+          ("/market-decisions?limit=3", 1), ("/portfolio/state", 1), ("/coins/{symbol}/patterns?limit=3", 2)]
 
 
 @pytest.fixture(scope="module")
