@@ -16,12 +16,14 @@ Targets for 100 coins × 365 days on a 2-core machine: ≤ 15 min, ≤ 50 runs, 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 import uuid
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import peak_rss_mb, print_result, scratch_database
@@ -44,7 +46,37 @@ def _step_seconds(instance: object, run_id: str) -> dict[str, float]:
     return spent
 
 
-def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | None) -> dict[str, object]:
+def _reset_peak() -> None:
+    """Reset this process's peak RSS (Linux: VmHWM) so the next step's peak can be read on its own."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _current_peak_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return peak_rss_mb()
+
+
+def _per_asset(assets: list[Any]) -> list[list[Any]]:
+    """The assets one by one, in dependency order (multi-assets stay whole)."""
+    owner = {key: i for i, a in enumerate(assets) for key in a.keys}
+    needs = {i: {owner[d] for deps in a.asset_deps.values() for d in deps if d in owner and owner[d] != i}
+             for i, a in enumerate(assets)}
+    ordered: list[list[Any]] = []
+    done: set[int] = set()
+    while len(done) < len(assets):
+        ready = sorted(i for i in needs if i not in done and needs[i] <= done)
+        if not ready:
+            raise SystemExit("dependency cycle among the assets")
+        ordered += [[assets[i]] for i in ready]
+        done |= set(ready)
+    return ordered
+
+
+def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | None,
+        per_asset: bool = False) -> dict[str, object]:
     """Materialize everything; return the measurements."""
     import dagster as dg
 
@@ -69,17 +101,23 @@ def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | N
     day = first_day
     while day <= LAST_DAY:
         last = min(day + timedelta(days=chunk - 1), LAST_DAY)
-        plan.append((partitioned, {"dagster/asset_partition_range_start": day.isoformat(),
-                                   "dagster/asset_partition_range_end": last.isoformat(),
-                                   "dagster/backfill": "bench"}))
+        tags = {"dagster/asset_partition_range_start": day.isoformat(),
+                "dagster/asset_partition_range_end": last.isoformat(), "dagster/backfill": "bench"}
+        groups = _per_asset(partitioned) if per_asset else [partitioned]
+        plan += [(group, tags) for group in groups]  # type: ignore[misc]
         day = last + timedelta(days=1)
-    plan.append((latest, {}))
+    plan += [(group, {}) for group in (_per_asset(latest) if per_asset else [latest])]  # type: ignore[misc]
+    peaks: dict[str, float] = {}
     profile: dict[str, float] = defaultdict(float)
     started = time.perf_counter()
     with dg.DagsterInstance.ephemeral() as instance:
         for number, (assets, tags) in enumerate(plan, start=1):
             t0 = time.perf_counter()
+            _reset_peak()
             result = dg.materialize(assets, resources=resources, instance=instance, run_config=quiet, tags=tags)
+            if per_asset:
+                name = assets[0].op.name
+                peaks[name] = max(peaks.get(name, 0.0), _current_peak_mb())
             if not result.success:
                 raise SystemExit(f"run {number} failed ({tags or 'unpartitioned'})")
             for step, seconds in _step_seconds(instance, result.run_id).items():
@@ -93,10 +131,15 @@ def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | N
     print("\nslowest assets (seconds summed over runs)")
     for step, spent in sorted(profile.items(), key=lambda kv: -kv[1]):
         print(f"  {step:<28} {spent:8.1f}")
+    if peaks:
+        print("\npeak RSS per asset (MB)")
+        for step, peak in sorted(peaks.items(), key=lambda kv: -kv[1]):
+            print(f"  {step:<28} {peak:8.0f}")
     return {"seconds": round(seconds, 1), "runs_launched": len(plan), "peak_rss_mb": round(peak_rss_mb(), 1),
             "candles_per_s": round(candles / seconds, 1), "coins": coins, "days": days, "base_candles": candles,
             "slowest_asset": max(profile, key=profile.__getitem__) if profile else None,
-            "profile_s": {k: round(v, 1) for k, v in sorted(profile.items(), key=lambda kv: -kv[1])}}
+            "profile_s": {k: round(v, 1) for k, v in sorted(profile.items(), key=lambda kv: -kv[1])},
+            **({"peak_rss_mb_by_asset": {k: round(v) for k, v in peaks.items()}} if peaks else {})}
 
 
 def main() -> None:
@@ -104,13 +147,16 @@ def main() -> None:
     parser.add_argument("--coins", type=int, default=100)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--chunk", type=int, default=31, help="partitions per run (the backfill policy)")
+    parser.add_argument("--per-asset", action="store_true",
+                        help="one run per asset (profiling: peak RSS of each asset on its own)")
     args = parser.parse_args()
     import os
 
     from api import redis_server
 
     with scratch_database("iris_bench_backfill") as url, redis_server() as redis_url:
-        result = run(args.coins, args.days, args.chunk, url, redis_url or os.environ.get("IRIS_REDIS_URL"))
+        result = run(args.coins, args.days, args.chunk, url, redis_url or os.environ.get("IRIS_REDIS_URL"),
+                     per_asset=args.per_asset)
     print_result(result)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
+import polars as pl
 
 from iris_resources.settings import get_settings
 
@@ -50,3 +51,13 @@ def day_chunks(start: datetime, end: datetime, rows_per_day: int,
 def rows_per_day(base_timeframes: list[int]) -> int:
     """Base candles a universe produces per UTC day."""
     return sum(1440 // max(tf, 1) for tf in base_timeframes)
+
+
+COINS_PER_CHUNK = 20
+
+
+def coin_chunks(coins: pl.DataFrame, size: int = COINS_PER_CHUNK) -> Iterator[pl.DataFrame]:
+    """``coins`` (one row per coin) in slices of ``size``: per-coin assets process a large universe in
+    pieces so that memory follows the chunk, not the universe."""
+    for offset in range(0, coins.height, size):
+        yield coins.slice(offset, size)

@@ -8,7 +8,7 @@ import polars as pl
 
 from iris_assets.config import MarketScope
 from iris_assets.indicators.assets.indicators import TIMEFRAMES
-from iris_assets.partitions import market_backfill_policy, market_daily_partition, run_window
+from iris_assets.partitions import coin_chunks, market_backfill_policy, market_daily_partition, run_window
 from iris_assets.patterns.clusters import cluster_signals, hierarchy_signals
 from iris_assets.patterns.context import apply_dependency_gate, apply_regime_context, assess_success
 from iris_assets.patterns.cycle import market_cycle
@@ -20,8 +20,6 @@ from iris_resources.patterns.queries import PatternQueries
 
 # Detectors read ≤ 90 bars and hierarchies 14 days: this warm-up makes every kept bar exact.
 WARMUP_DAYS = 15
-_SIGNAL_COLUMNS = ("timestamp", "signal_type", "direction", "confidence", "market_regime", "priority_score",
-                   "regime_alignment")
 
 
 def _warmup(timeframe: int) -> timedelta:
@@ -73,30 +71,35 @@ def pattern_signals(context: dg.AssetExecutionContext, config: MarketScope,
     with transaction.begin() as uow:
         market = MarketDataQueries(uow.connection)
         coins = market.coin_frame(config.symbols or None)
-        ids = coins.get_column("coin_id").to_list()
         statistics = PatternQueries(uow.connection).statistics_frame()
         for timeframe in TIMEFRAMES:
             seed = start - _warmup(timeframe)
-            candles = market.closed_candles(coins, timeframe, seed, end).drop("timeframe", "is_partial")
-            features = IndicatorQueries(uow.connection).indicator_frame(ids, timeframe, seed, end).drop(
-                "timeframe", "close", "volume")
-            joined = candles.join(features, on=["coin_id", "timestamp"], how="left")
-            signals, cycles = [], []
-            for (coin_id,), bars in joined.group_by("coin_id"):
-                found, phases = coin_pattern_rows(bars.sort("timestamp").drop("coin_id"), timeframe, statistics,
-                                                  start)
-                signals.append(found.with_columns(pl.lit(coin_id, dtype=pl.Int32).alias("coin_id")))
-                cycles.append(phases.with_columns(pl.lit(coin_id, dtype=pl.Int32).alias("coin_id"),
-                                                  pl.lit(timeframe, dtype=pl.Int16).alias("timeframe")))
-            fired = pl.concat(signals) if signals else pl.DataFrame(schema=dict.fromkeys(_SIGNAL_COLUMNS, pl.String))
-            uow.indicators.replace_signals("pattern", ids, timeframe, start, end, fired if signals else pl.DataFrame())
-            phases_frame = pl.concat(cycles).select("coin_id", "timeframe", "timestamp", "cycle_phase",
-                                                    pl.col("cycle_confidence").alias("confidence")) \
-                if cycles else pl.DataFrame()
-            cycles_written += uow.patterns.replace_cycles(ids, timeframe, start, end, phases_frame)
-            for (kind,), group in fired.group_by(pl.col("signal_type").str.extract(r"^pattern_(cluster|hierarchy)")
-                                                 .fill_null("pattern")) if signals else []:
-                by_category[str(kind)] = by_category.get(str(kind), 0) + group.height
+            # Coins in chunks: memory stays bounded by the chunk, not the universe (one transaction still).
+            for chunk in coin_chunks(coins):
+                chunk_ids = chunk.get_column("coin_id").to_list()
+                candles = market.closed_candles(chunk, timeframe, seed, end).drop("timeframe", "is_partial")
+                features = IndicatorQueries(uow.connection).indicator_frame(chunk_ids, timeframe, seed, end).drop(
+                    "timeframe", "close", "volume")
+                joined = candles.join(features, on=["coin_id", "timestamp"], how="left")
+                signals, cycles = [], []
+                for (coin_id,), bars in joined.group_by("coin_id"):
+                    found, phases = coin_pattern_rows(bars.sort("timestamp").drop("coin_id"), timeframe, statistics,
+                                                      start)
+                    signals.append(found.with_columns(pl.lit(coin_id, dtype=pl.Int32).alias("coin_id")))
+                    cycles.append(phases.with_columns(pl.lit(coin_id, dtype=pl.Int32).alias("coin_id"),
+                                                      pl.lit(timeframe, dtype=pl.Int16).alias("timeframe")))
+                del joined, candles, features
+                fired = pl.concat(signals) if signals else pl.DataFrame()
+                uow.indicators.replace_signals("pattern", chunk_ids, timeframe, start, end, fired)
+                phases_frame = pl.concat(cycles).select("coin_id", "timeframe", "timestamp", "cycle_phase",
+                                                        pl.col("cycle_confidence").alias("confidence")) \
+                    if cycles else pl.DataFrame()
+                cycles_written += uow.patterns.replace_cycles(chunk_ids, timeframe, start, end, phases_frame)
+                if not fired.is_empty():
+                    kinds = fired.group_by(pl.col("signal_type").str.extract(r"^pattern_(cluster|hierarchy)")
+                                           .fill_null("pattern").alias("kind")).len()
+                    for kind, count in kinds.iter_rows():
+                        by_category[str(kind)] = by_category.get(str(kind), 0) + int(count)
         uow.commit()
     with transaction.begin() as uow:
         orphans = PatternQueries(uow.connection).orphan_detections(start, end)

@@ -7,7 +7,7 @@ import polars as pl
 
 from iris_assets.config import MarketScope
 from iris_assets.indicators.assets.indicators import TIMEFRAMES
-from iris_assets.partitions import market_backfill_policy, market_daily_partition, run_window
+from iris_assets.partitions import coin_chunks, market_backfill_policy, market_daily_partition, run_window
 from iris_assets.patterns.catalog import CATALOG, lifecycle_from_temperature
 from iris_assets.patterns.statistics import pattern_statistics as compute_statistics
 from iris_assets.signals.outcomes import BAR_HORIZONS, evaluate_outcomes
@@ -64,20 +64,21 @@ def signal_outcomes(context: dg.AssetExecutionContext, config: MarketScope,
     with transaction.begin() as uow:
         market = MarketDataQueries(uow.connection)
         coins = market.coin_frame(config.symbols or None)
-        ids = coins.get_column("coin_id").to_list()
         for timeframe in TIMEFRAMES:
-            signals = OutcomeQueries(uow.connection).signals(ids, timeframe, start, end)
-            if signals.is_empty():
-                uow.patterns.replace_outcomes(ids, timeframe, start, end, signals)
-                continue
-            candles = market.closed_candles(coins, timeframe, start, end + outcome_reach(timeframe)).select(
-                "coin_id", "timestamp", "high", "low", "close")
-            outcomes = evaluate_outcomes(signals, candles, timeframe).join(
-                signals.select("coin_id", "timestamp", "signal_type", "direction", "market_regime"),
-                on=["coin_id", "timestamp", "signal_type"])
-            rows = outcomes.rename({"timestamp": "candle_timestamp"}).with_columns(
-                pl.lit(timeframe, dtype=pl.Int16).alias("timeframe"), pl.lit(now).alias("evaluated_at"))
-            written += uow.patterns.replace_outcomes(ids, timeframe, start, end, rows)
+            for chunk in coin_chunks(coins):  # memory follows the chunk, not the universe
+                ids = chunk.get_column("coin_id").to_list()
+                signals = OutcomeQueries(uow.connection).signals(ids, timeframe, start, end)
+                if signals.is_empty():
+                    uow.patterns.replace_outcomes(ids, timeframe, start, end, signals)
+                    continue
+                candles = market.closed_candles(chunk, timeframe, start, end + outcome_reach(timeframe)).select(
+                    "coin_id", "timestamp", "high", "low", "close")
+                outcomes = evaluate_outcomes(signals, candles, timeframe).join(
+                    signals.select("coin_id", "timestamp", "signal_type", "direction", "market_regime"),
+                    on=["coin_id", "timestamp", "signal_type"])
+                rows = outcomes.rename({"timestamp": "candle_timestamp"}).with_columns(
+                    pl.lit(timeframe, dtype=pl.Int16).alias("timeframe"), pl.lit(now).alias("evaluated_at"))
+                written += uow.patterns.replace_outcomes(ids, timeframe, start, end, rows)
         uow.commit()
     return dg.MaterializeResult(metadata={"dagster/row_count": written})
 

@@ -2,13 +2,14 @@
 then adjusted for liquidity, slippage and volatility risk."""
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import polars as pl
 
 from iris_assets.config import MarketScope
-from iris_assets.partitions import market_backfill_policy, market_daily_partition, run_window
+from iris_assets.partitions import coin_chunks, market_backfill_policy, market_daily_partition, run_window
 from iris_assets.signals.bands import keep_changes
 from iris_assets.signals.decisions import investment_decisions as decide
 from iris_assets.signals.inputs import (
@@ -40,19 +41,36 @@ DECISION_CHECKS = [
 ]
 
 
-def evaluate_stacks(query: DecisionQueries, coin_ids: list[int], start: datetime, end: datetime
-                    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+@dataclass(frozen=True)
+class SharedInputs:
+    """What every coin chunk of a run reads alike: known outcomes, sector and strategy snapshots."""
+
+    outcomes: pl.DataFrame
+    sectors: pl.DataFrame
+    performance: pl.DataFrame
+    rules: pl.DataFrame
+
+    @classmethod
+    def load(cls, query: DecisionQueries, start: datetime, end: datetime) -> "SharedInputs":
+        """Read them once for the run window."""
+        performance, rules = query.strategy_snapshots(start, end)
+        return cls(query.known_pattern_outcomes(start - SUCCESS_LOOKBACK, end), query.sector_snapshots(start, end),
+                   performance, rules)
+
+
+def evaluate_stacks(query: DecisionQueries, coin_ids: list[int], start: datetime, end: datetime,
+                    shared: SharedInputs | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(decisions, final signals) evaluated at every bar of ``[start, end)`` with a pattern stack."""
     stacks = query.pattern_stacks(coin_ids, start, end)
     if stacks.is_empty():
         return pl.DataFrame(), pl.DataFrame()
+    shared = shared or SharedInputs.load(query, start, end)
     bars = query.bar_context(coin_ids, start, end)
     stacks = with_bar_regime(stacks, bars)
-    outcomes = query.known_pattern_outcomes(start - SUCCESS_LOOKBACK, end)
-    stacks = success_asof(outcomes, success_queries(stacks))
+    stacks = success_asof(shared.outcomes, success_queries(stacks))
     keys = with_bar_regime(stack_keys(stacks), bars)
-    context = sector_context(keys, query.coin_sectors(coin_ids), query.sector_snapshots(start, end))
-    performance, rules = query.strategy_snapshots(start, end)
+    context = sector_context(keys, query.coin_sectors(coin_ids), shared.sectors)
+    performance, rules = shared.performance, shared.rules
     strategies = strategy_context(stacks, context, performance, rules)
     context = context.join(strategies, on=["coin_id", "timeframe", "timestamp"], how="left").with_columns(
         pl.lit(None, pl.String).alias("capital_wave"), pl.lit(None, pl.Float64).alias("market_cap"))
@@ -101,21 +119,26 @@ def investment_decisions(context: dg.AssetExecutionContext, config: MarketScope,
     now = datetime.now(UTC)
     with transaction.begin() as uow:
         coins = MarketDataQueries(uow.connection).coin_frame(config.symbols or None)
-        ids = coins.get_column("coin_id").to_list()
         query = DecisionQueries(uow.connection)
-        decisions, finals = evaluate_stacks(query, ids, start, end)
-        stored: dict[str, pl.DataFrame] = {}
-        for name, evaluated in (("investment_decisions", decisions), ("final_signals", finals)):
-            table = LOG_TABLES[name]
-            kept = keep_changes(evaluated, query.latest_before(table, ids, start)).with_columns(
-                pl.lit(now).alias("created_at")) if not evaluated.is_empty() else evaluated
-            uow.decisions.replace_log(name, ids, start, end, kept)
-            stored[name] = kept
-        if not finals.is_empty():
-            latest = finals.sort("timestamp").group_by("coin_id", "timeframe").last().select(
-                "coin_id", "timeframe", "timestamp", "liquidity_score", "slippage_risk", "volatility_risk",
-                pl.lit(now).alias("updated_at"))
-            uow.decisions.upsert_risk_metrics(latest)
+        shared = SharedInputs.load(query, start, end)
+        kept_parts: dict[str, list[pl.DataFrame]] = {name: [] for name in LOG_TABLES}
+        evaluations = dict.fromkeys(LOG_TABLES, 0)
+        for chunk in coin_chunks(coins):  # memory follows the chunk, not the universe
+            ids = chunk.get_column("coin_id").to_list()
+            decisions, finals = evaluate_stacks(query, ids, start, end, shared)
+            for name, evaluated in (("investment_decisions", decisions), ("final_signals", finals)):
+                kept = keep_changes(evaluated, query.latest_before(LOG_TABLES[name], ids, start)).with_columns(
+                    pl.lit(now).alias("created_at")) if not evaluated.is_empty() else evaluated
+                uow.decisions.replace_log(name, ids, start, end, kept)
+                kept_parts[name].append(kept)
+                evaluations[name] += evaluated.height
+            if not finals.is_empty():
+                latest = finals.sort("timestamp").group_by("coin_id", "timeframe").last().select(
+                    "coin_id", "timeframe", "timestamp", "liquidity_score", "slippage_risk", "volatility_risk",
+                    pl.lit(now).alias("updated_at"))
+                uow.decisions.upsert_risk_metrics(latest)
+        stored = {name: pl.concat([p for p in parts if not p.is_empty()], how="vertical_relaxed")
+                  if any(not p.is_empty() for p in parts) else pl.DataFrame() for name, parts in kept_parts.items()}
         uow.events.extend("decision_generated", _announce(stored["final_signals"], end - timedelta(days=1),
                                                           "final_signal"))
         uow.commit()
@@ -126,12 +149,11 @@ def investment_decisions(context: dg.AssetExecutionContext, config: MarketScope,
     for name in ("investment_decisions", "final_signals"):
         kept = stored[name]
         by_decision = dict(kept.group_by("decision").len().rows()) if not kept.is_empty() else {}
-        evaluated = decisions if name == "investment_decisions" else finals
         check = (dg.AssetCheckResult(check_name="decisions_reference_signals", asset_key=name, passed=orphans == 0,
                                      metadata={"orphans": orphans})
                  if name == "investment_decisions" else
                  dg.AssetCheckResult(check_name="final_signals_downgrade_only", asset_key=name, passed=upgraded == 0,
                                      metadata={"upgraded": upgraded}))
         yield dg.MaterializeResult(asset_key=name, check_results=[check], metadata={
-            "dagster/row_count": kept.height, "evaluations": evaluated.height,
+            "dagster/row_count": kept.height, "evaluations": evaluations[name],
             "by_decision": dg.MetadataValue.json({str(k): int(v) for k, v in by_decision.items()})})
