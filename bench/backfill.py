@@ -135,7 +135,9 @@ def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | N
         print("\npeak RSS per asset (MB)")
         for step, peak in sorted(peaks.items(), key=lambda kv: -kv[1]):
             print(f"  {step:<28} {peak:8.0f}")
-    return {"seconds": round(seconds, 1), "runs_launched": len(plan), "peak_rss_mb": round(peak_rss_mb(), 1),
+    # Per-asset mode resets the peak before every run: the process peak is then the largest asset peak.
+    peak = max(peaks.values()) if peaks else peak_rss_mb()
+    return {"seconds": round(seconds, 1), "runs_launched": len(plan), "peak_rss_mb": round(peak, 1),
             "candles_per_s": round(candles / seconds, 1), "coins": coins, "days": days, "base_candles": candles,
             "slowest_asset": max(profile, key=profile.__getitem__) if profile else None,
             "profile_s": {k: round(v, 1) for k, v in sorted(profile.items(), key=lambda kv: -kv[1])},
