@@ -17,24 +17,19 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Select,
-    SmallInteger,
     String,
     Text,
     and_,
     bindparam,
     cast,
-    column,
     func,
     literal,
     literal_column,
     or_,
     select,
     true,
-    tuple_,
     union_all,
-    values,
 )
-from sqlalchemy.sql.elements import ColumnElement
 
 from iris_resources.cross_market.api_read_models import (
     CoinRelationsRead,
@@ -47,6 +42,7 @@ from iris_resources.cross_market.api_read_models import (
     SectorRow,
 )
 from iris_resources.cross_market.tables import coin_relations, market_leaders, sector_metrics, sector_rotations
+from iris_resources.db.keyset import before, beyond, page_params, timeframe_values, upper_symbol
 from iris_resources.db.persistence_log import log_query
 from iris_resources.indicators.tables import projections
 from iris_resources.market_data.tables import coins, sectors
@@ -56,30 +52,14 @@ NARRATIVES = "sector_narratives"
 _NO_STRENGTH = float("-inf")  # a sector without a relative strength sorts after every other one
 
 
-def _timeframes() -> Any:
-    return values(column("timeframe", SmallInteger), name="tfs").data([(tf,) for tf in TIMEFRAMES])
 
 
-def _before(key: Sequence[ColumnElement[Any]]) -> ColumnElement[bool]:
-    """``(key) < (after_0, after_1, …)``: a list sorted by ``key``, every column descending."""
-    return tuple_(*key) < tuple_(*(bindparam(f"after_{i}") for i in range(len(key))))
 
 
-def _beyond(key: Sequence[ColumnElement[Any]]) -> ColumnElement[bool]:
-    """``(key) > (after_0, after_1, …)``: a list sorted by ``key``, every column ascending."""
-    return tuple_(*key) > tuple_(*(bindparam(f"after_{i}") for i in range(len(key))))
 
 
-def _params(limit: int, after: Sequence[Any] | None, **filters: Any) -> dict[str, Any]:
-    params: dict[str, Any] = {"limit": limit}
-    if after is not None:
-        params.update({f"after_{i}": value for i, value in enumerate(after)})
-    params.update({name: value for name, value in filters.items() if value is not None})
-    return params
 
 
-def _symbol(symbol: str | None) -> str | None:
-    return symbol.strip().upper() if symbol is not None else None
 
 
 # Sectors --------------------------------------------------------------------------------------------
@@ -96,7 +76,7 @@ _SECTOR_KEY = (sectors.c.name, sectors.c.id)
 def _sectors(after: bool) -> Select:
     statement = (select(sectors.c.id, sectors.c.code, sectors.c.name, sectors.c.description, sectors.c.created_at,
                         _COIN_COUNT).order_by(*_SECTOR_KEY).limit(bindparam("limit")))
-    return statement.where(_beyond(_SECTOR_KEY)) if after else statement
+    return statement.where(beyond(_SECTOR_KEY)) if after else statement
 
 
 def sector_metric_key(row: SectorMetricRow) -> tuple[Any, ...]:
@@ -109,7 +89,7 @@ def sector_metric_key(row: SectorMetricRow) -> tuple[Any, ...]:
 def _sector_metrics(after: bool, timeframe: bool, sector: bool) -> Select:
     """A page of each sector's newest metrics per timeframe, outer-joined to the narratives projection: one
     row (with a NULL page) even when the page is empty, so the narratives come in the same statement."""
-    tfs = _timeframes()
+    tfs = timeframe_values(TIMEFRAMES)
     newest = (
         select(sector_metrics)
         .where(sector_metrics.c.sector_id == sectors.c.id, sector_metrics.c.timeframe == tfs.c.timeframe)
@@ -129,7 +109,7 @@ def _sector_metrics(after: bool, timeframe: bool, sector: bool) -> Select:
         .limit(bindparam("limit"))
     )
     if after:
-        page = page.where(_beyond(key))
+        page = page.where(beyond(key))
     if timeframe:
         page = page.where(tfs.c.timeframe == bindparam("timeframe"))
     if sector:
@@ -164,7 +144,7 @@ def _rotations(after: bool, timeframe: bool, sector: bool) -> Select:
         .limit(bindparam("limit"))
     )
     if after:
-        statement = statement.where(sector_rotations.c.timestamp <= bindparam("after_0"), _before(_ROTATION_KEY))
+        statement = statement.where(sector_rotations.c.timestamp <= bindparam("after_0"), before(_ROTATION_KEY))
     if timeframe:
         statement = statement.where(sector_rotations.c.timeframe == bindparam("timeframe"))
     if sector:
@@ -186,7 +166,7 @@ def relation_key(row: RelationRow) -> tuple[Any, ...]:
 
 def _relations_base(timeframe: bool, active_only: bool, min_confidence: bool) -> Select:
     """Relations of the newest snapshot of each timeframe, between non-deleted coins, strongest first."""
-    tfs = _timeframes()
+    tfs = timeframe_values(TIMEFRAMES)
     newest = select(func.max(coin_relations.c.as_of)).where(
         coin_relations.c.timeframe == tfs.c.timeframe).scalar_subquery()
     snapshot = select(tfs.c.timeframe, newest.label("as_of"))
@@ -218,7 +198,7 @@ def _relations_base(timeframe: bool, active_only: bool, min_confidence: bool) ->
 def _relations(after: bool, symbol: bool, timeframe: bool, active_only: bool, min_confidence: bool) -> Select:
     statement = _relations_base(timeframe, active_only, min_confidence)
     if after:
-        statement = statement.where(_before(_RELATION_KEY))
+        statement = statement.where(before(_RELATION_KEY))
     if symbol:
         statement = statement.where(or_(_leader.c.symbol == bindparam("symbol"),
                                         _follower.c.symbol == bindparam("symbol")))
@@ -252,7 +232,7 @@ def _leaders(after: bool, symbol: bool, timeframe: bool, direction: bool) -> Sel
         .limit(bindparam("limit"))
     )
     if after:
-        statement = statement.where(market_leaders.c.timestamp <= bindparam("after_0"), _before(_LEADER_KEY))
+        statement = statement.where(market_leaders.c.timestamp <= bindparam("after_0"), before(_LEADER_KEY))
     if symbol:
         statement = statement.where(coins.c.symbol == bindparam("symbol"))
     if timeframe:
@@ -270,7 +250,7 @@ class CrossMarketReadQueries:
 
     def sectors(self, *, limit: int, after: Sequence[Any] | None = None) -> tuple[SectorRow, ...]:
         """Sectors by name (then id) with their enabled coin counts, after the keyset ``after``."""
-        rows = self._connection.execute(_sectors(after is not None), _params(limit, after)).all()
+        rows = self._connection.execute(_sectors(after is not None), page_params(limit, after)).all()
         log_query("cross_market", "api_sectors", count=len(rows))
         return tuple(SectorRow(*row) for row in rows)
 
@@ -279,7 +259,7 @@ class CrossMarketReadQueries:
         """Each sector's newest metrics per timeframe by timeframe, then relative strength (descending,
         missing last), then sector id, after the keyset ``after`` (see :func:`sector_metric_key`); with the
         narratives projection."""
-        params = _params(limit, after, timeframe=timeframe, sector=sector.strip().lower() if sector else None)
+        params = page_params(limit, after, timeframe=timeframe, sector=sector.strip().lower() if sector else None)
         statement = _sector_metrics(after is not None, timeframe is not None, bool(sector))  # as params
         rows = self._connection.execute(statement, params).all()
         log_query("cross_market", "api_sector_metrics", count=len(rows))
@@ -292,7 +272,7 @@ class CrossMarketReadQueries:
                          sector: str | None = None) -> tuple[SectorRotationRow, ...]:
         """Rotations newest first (then source, target and timeframe, descending), after ``after``; ``sector``
         (a code) matches either side."""
-        params = _params(limit, after, timeframe=timeframe, sector=sector.strip().lower() if sector else None)
+        params = page_params(limit, after, timeframe=timeframe, sector=sector.strip().lower() if sector else None)
         rows = self._connection.execute(_rotations(after is not None, timeframe is not None, bool(sector)),
                                         params).all()
         log_query("cross_market", "api_sector_rotations", count=len(rows))
@@ -303,7 +283,8 @@ class CrossMarketReadQueries:
                   ) -> tuple[RelationRow, ...]:
         """Relations of each timeframe's newest snapshot, strongest first (see :func:`relation_key`), after
         ``after``; ``symbol`` matches the leader or the follower."""
-        params = _params(limit, after, symbol=_symbol(symbol), timeframe=timeframe, min_confidence=min_confidence)
+        params = page_params(limit, after, symbol=upper_symbol(symbol), timeframe=timeframe,
+                             min_confidence=min_confidence)
         statement = _relations(after is not None, symbol is not None, timeframe is not None, active_only,
                                min_confidence is not None)
         rows = self._connection.execute(statement, params).all()
@@ -314,7 +295,7 @@ class CrossMarketReadQueries:
                        min_confidence: float | None = None) -> CoinRelationsRead:
         """Up to ``limit`` relations of the newest snapshots where the coin leads, and as many where it
         follows, each strongest first."""
-        params = _params(limit, None, coin_id=coin_id, timeframe=timeframe, min_confidence=min_confidence)
+        params = page_params(limit, None, coin_id=coin_id, timeframe=timeframe, min_confidence=min_confidence)
         statement = _coin_relations(timeframe is not None, active_only, min_confidence is not None)
         rows = self._connection.execute(statement, params).all()
         log_query("cross_market", "api_coin_relations", count=len(rows))
@@ -324,7 +305,7 @@ class CrossMarketReadQueries:
     def leaders(self, *, limit: int, after: Sequence[Any] | None = None, symbol: str | None = None,
                 timeframe: int | None = None, direction: str | None = None) -> tuple[LeaderRow, ...]:
         """Leader detections newest first (then coin id and timeframe, descending), after ``after``."""
-        params = _params(limit, after, symbol=_symbol(symbol), timeframe=timeframe, direction=direction)
+        params = page_params(limit, after, symbol=upper_symbol(symbol), timeframe=timeframe, direction=direction)
         statement = _leaders(after is not None, symbol is not None, timeframe is not None, direction is not None)
         rows = self._connection.execute(statement, params).all()
         log_query("cross_market", "api_market_leaders", count=len(rows))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from sqlalchemy import Column, DateTime, MetaData
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -13,6 +13,11 @@ NAMING_CONVENTION = {
 }
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def timestamptz(name: str, nullable: bool = False) -> Column:
+    """A ``timestamp with time zone`` column (every IRIS time is UTC)."""
+    return Column(name, DateTime(timezone=True), nullable=nullable)
 
 
 def load_all_tables() -> MetaData:

@@ -21,24 +21,21 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Select,
-    SmallInteger,
     String,
     and_,
     bindparam,
     case,
     cast,
-    column,
     func,
     literal,
     null,
     select,
     true,
-    tuple_,
-    values,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
+from iris_resources.db.keyset import before, beyond, page_params, timeframe_values, upper_symbol
 from iris_resources.db.persistence_log import log_query
 from iris_resources.indicators.tables import coin_metrics, regime_changes, signals
 from iris_resources.market_data.tables import coins, sectors
@@ -61,31 +58,14 @@ PATTERN_KINDS = ("pattern", "cluster", "hierarchy")
 HORIZONS = ("4b", "12b", "24b", "24h", "72h")
 
 
-def _timeframes() -> Any:
-    return values(column("timeframe", SmallInteger), name="tfs").data([(tf,) for tf in TIMEFRAMES])
 
 
-def _before(key: Sequence[ColumnElement[Any]]) -> ColumnElement[bool]:
-    """``(key) < (after_0, after_1, …)``: a list sorted by ``key``, every column descending."""
-    return tuple_(*key) < tuple_(*(bindparam(f"after_{i}") for i in range(len(key))))
 
 
-def _beyond(key: Sequence[ColumnElement[Any]]) -> ColumnElement[bool]:
-    """``(key) > (after_0, after_1, …)``: a list sorted by ``key``, every column ascending."""
-    return tuple_(*key) > tuple_(*(bindparam(f"after_{i}") for i in range(len(key))))
 
 
-def _params(limit: int | None, after: Sequence[Any] | None, **filters: Any) -> dict[str, Any]:
-    """Bound values: the limit, the keyset ``after_<i>`` and every filter that is not None."""
-    params: dict[str, Any] = {} if limit is None else {"limit": limit}
-    if after is not None:
-        params.update({f"after_{i}": value for i, value in enumerate(after)})
-    params.update({name: value for name, value in filters.items() if value is not None})
-    return params
 
 
-def _symbol(symbol: str | None) -> str | None:
-    return symbol.strip().upper() if symbol is not None else None
 
 
 # Patterns -------------------------------------------------------------------------------------------
@@ -124,7 +104,7 @@ def _patterns(one: bool, after: bool, category: bool, timeframe: bool) -> Select
     key = (registry.c.category, registry.c.slug)
     statement = statement.order_by(*key).limit(bindparam("limit"))
     if after:
-        statement = statement.where(_beyond(key))
+        statement = statement.where(beyond(key))
     if category:
         statement = statement.where(registry.c.category == bindparam("category"))
     return statement
@@ -175,7 +155,7 @@ def _cluster_membership(page: Any) -> ColumnElement[Any]:
 def _pattern_filters(statement: Select, after: bool, timeframe: bool, kinds: bool) -> Select:
     statement = statement.where(signals.c.coin_id == bindparam("coin_id"), signals.c.source == "pattern")
     if after:  # the plain bound lets the index start at the cursor
-        statement = statement.where(signals.c.candle_timestamp <= bindparam("after_0"), _before(_PATTERN_KEY))
+        statement = statement.where(signals.c.candle_timestamp <= bindparam("after_0"), before(_PATTERN_KEY))
     if timeframe:
         statement = statement.where(signals.c.timeframe == bindparam("timeframe"))
     if kinds:
@@ -229,7 +209,7 @@ def _signal_history(after: bool, timeframe: bool, types: bool) -> Select:
     """One coin's outcomes newest first: a merge of one index-ordered page per timeframe (primary key
     ``(coin_id, timeframe, candle_timestamp, signal_type)``), never a sort of the coin's whole history."""
     table = signal_outcomes
-    tfs = _timeframes()
+    tfs = timeframe_values(TIMEFRAMES)
     per_timeframe = (
         select(table.c.timeframe, table.c.candle_timestamp, table.c.signal_type, table.c.direction,
                table.c.market_regime, table.c.entry_price, *(table.c[f"return_{h}"] for h in HORIZONS),
@@ -242,7 +222,7 @@ def _signal_history(after: bool, timeframe: bool, types: bool) -> Select:
     if after:
         per_timeframe = per_timeframe.where(
             table.c.candle_timestamp <= bindparam("after_0"),
-            _before((table.c.candle_timestamp, table.c.timeframe, table.c.signal_type)))
+            before((table.c.candle_timestamp, table.c.timeframe, table.c.signal_type)))
     if types:
         per_timeframe = per_timeframe.where(table.c.signal_type.in_(bindparam("types", expanding=True)))
     page = per_timeframe.lateral("page")
@@ -297,7 +277,7 @@ def _regime_changes(after: bool, symbol: bool, timeframe: bool, regime: bool) ->
         .limit(bindparam("limit"))
     )
     if after:
-        statement = statement.where(regime_changes.c.timestamp <= bindparam("after_0"), _before(_CHANGE_KEY))
+        statement = statement.where(regime_changes.c.timestamp <= bindparam("after_0"), before(_CHANGE_KEY))
     if symbol:
         statement = statement.where(coins.c.symbol == bindparam("symbol"))
     if timeframe:
@@ -316,7 +296,7 @@ def cycle_key(row: MarketCycleRow) -> tuple[Any, ...]:
 
 @lru_cache(maxsize=32)
 def _cycles(after: bool, symbol: bool, timeframe: bool, phase: bool) -> Select:
-    tfs = _timeframes()
+    tfs = timeframe_values(TIMEFRAMES)
     newest = (
         select(market_cycles.c.cycle_phase, market_cycles.c.confidence, market_cycles.c.timestamp)
         .where(market_cycles.c.coin_id == coins.c.id, market_cycles.c.timeframe == tfs.c.timeframe)
@@ -334,7 +314,7 @@ def _cycles(after: bool, symbol: bool, timeframe: bool, phase: bool) -> Select:
         .limit(bindparam("limit"))
     )
     if after:
-        statement = statement.where(_beyond(key))
+        statement = statement.where(beyond(key))
     if symbol:
         statement = statement.where(coins.c.symbol == bindparam("symbol"))
     if timeframe:
@@ -355,7 +335,7 @@ class PatternReadQueries:
                  timeframe: int | None = None) -> tuple[PatternRow, ...]:
         """Registry rows by category then slug, after the keyset ``after``, each with its statistics
         (only those of ``timeframe`` when given)."""
-        params = _params(limit, after, category=category, timeframe=timeframe)
+        params = page_params(limit, after, category=category, timeframe=timeframe)
         statement = _patterns(False, after is not None, category is not None, timeframe is not None)
         rows = self._connection.execute(statement, params).all()
         log_query("patterns", "api_patterns", count=len(rows))
@@ -364,7 +344,7 @@ class PatternReadQueries:
     def pattern(self, slug: str, *, timeframe: int | None = None) -> PatternRow | None:
         """One registry row with its statistics; ``None`` when the slug is unknown."""
         row = self._connection.execute(_patterns(True, False, False, timeframe is not None),
-                                       _params(None, None, slug=slug, timeframe=timeframe)).first()
+                                       page_params(None, None, slug=slug, timeframe=timeframe)).first()
         log_query("patterns", "api_pattern", count=int(row is not None))
         return _pattern_row(row) if row is not None else None
 
@@ -372,7 +352,7 @@ class PatternReadQueries:
                       timeframe: int | None = None, kinds: Sequence[str] = ()) -> tuple[PatternSignalRow, ...]:
         """A coin's pattern, cluster and hierarchy signals: newest candle first, then base patterns before
         clusters before hierarchy, then confidence and id (descending), after the keyset ``after``."""
-        params = _params(limit, after, coin_id=coin_id, timeframe=timeframe, kinds=list(kinds) if kinds else None,
+        params = page_params(limit, after, coin_id=coin_id, timeframe=timeframe, kinds=list(kinds) if kinds else None,
                          bound_offset=limit - 1)
         rows = self._connection.execute(_coin_patterns(after is not None, timeframe is not None, bool(kinds)),
                                         params).all()
@@ -384,7 +364,7 @@ class PatternReadQueries:
                        ) -> tuple[SignalOutcomeRow, ...]:
         """A coin's signal outcomes by candle time, timeframe and signal type (all descending), after the
         keyset ``after``."""
-        params = _params(limit, after, coin_id=coin_id, timeframe=timeframe,
+        params = page_params(limit, after, coin_id=coin_id, timeframe=timeframe,
                          types=list(signal_types) if signal_types else None)
         statement = _signal_history(after is not None, timeframe is not None, bool(signal_types))
         rows = self._connection.execute(statement, params).all()
@@ -404,7 +384,7 @@ class PatternReadQueries:
     def regime_changes(self, *, limit: int, after: Sequence[Any] | None = None, symbol: str | None = None,
                        timeframe: int | None = None, regime: str | None = None) -> tuple[RegimeChangeRow, ...]:
         """Regime changes newest first (then coin id and timeframe, descending), after the keyset ``after``."""
-        params = _params(limit, after, symbol=_symbol(symbol), timeframe=timeframe, regime=regime)
+        params = page_params(limit, after, symbol=upper_symbol(symbol), timeframe=timeframe, regime=regime)
         statement = _regime_changes(after is not None, symbol is not None, timeframe is not None, regime is not None)
         rows = self._connection.execute(statement, params).all()
         log_query("patterns", "api_regime_changes", count=len(rows))
@@ -414,7 +394,7 @@ class PatternReadQueries:
                       timeframe: int | None = None, phase: str | None = None) -> tuple[MarketCycleRow, ...]:
         """Each coin's newest cycle phase per timeframe by confidence (descending), then the coin's sort
         order, symbol and timeframe, after the keyset ``after`` (see :func:`cycle_key`)."""
-        params = _params(limit, after, symbol=_symbol(symbol), timeframe=timeframe, phase=phase)
+        params = page_params(limit, after, symbol=upper_symbol(symbol), timeframe=timeframe, phase=phase)
         statement = _cycles(after is not None, symbol is not None, timeframe is not None, phase is not None)
         rows = self._connection.execute(statement, params).all()
         log_query("patterns", "api_market_cycles", count=len(rows))

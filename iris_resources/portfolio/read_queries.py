@@ -25,11 +25,11 @@ from sqlalchemy import (
     func,
     select,
     true,
-    tuple_,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.selectable import FromClause, Subquery
 
+from iris_resources.db.keyset import after_values, before
 from iris_resources.db.persistence_log import log_query
 from iris_resources.market_data.tables import coins, sectors
 from iris_resources.portfolio.api_read_models import (
@@ -90,13 +90,8 @@ def _account_page(rows: Sequence[Any], make: Callable[..., T]) -> AccountPage[T]
     return AccountPage(account, tuple(make(*row[_N_ACCOUNT:]) for row in rows if row[_N_ACCOUNT] is not None))
 
 
-def _keyset_desc(columns: Sequence[Any]) -> Any:
-    return tuple_(*columns) < tuple_(*(bindparam(f"after_{i}") for i in range(len(columns))))
 
 
-def _after(params: dict[str, object], after: Sequence[Any] | None) -> None:
-    if after is not None:
-        params.update({f"after_{i}": value for i, value in enumerate(after)})
 
 
 # State ----------------------------------------------------------------------------------------------
@@ -168,7 +163,7 @@ def _positions(explicit: bool, status: str, after: bool) -> Select:
         elif status == "closed":
             statement = statement.where(_p.c.status.not_in(OPEN_STATUSES))
         if after:
-            statement = statement.where(_keyset_desc([_p.c[name] for name in _POSITION_KEY]))
+            statement = statement.where(before([_p.c[name] for name in _POSITION_KEY]))
         return statement
 
     return _anchored(explicit, build, lambda page: [page.c[name].desc() for name in _POSITION_KEY])
@@ -191,7 +186,7 @@ def _actions(explicit: bool, after: bool) -> Select:
             .limit(bindparam("limit"))
         )
         if after:
-            statement = statement.where(_keyset_desc([_a.c.executed_at, _a.c.sequence]))
+            statement = statement.where(before([_a.c.executed_at, _a.c.sequence]))
         return statement
 
     return _anchored(explicit, build, lambda page: [page.c.executed_at.desc(), page.c.sequence.desc()])
@@ -259,7 +254,7 @@ class PortfolioReadQueries:
             params["account_id"] = account_id
         if limit is not None:
             params["limit"] = limit
-        _after(params, after)
+        params.update(after_values(after))
         return params
 
     def accounts(self, *, limit: int, after: Sequence[Any] | None = None) -> tuple[AccountRow, ...]:

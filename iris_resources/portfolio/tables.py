@@ -24,12 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from iris_resources.db.schema import metadata
-
-
-def _ts(name: str, nullable: bool = False) -> Column:
-    return Column(name, DateTime(timezone=True), nullable=nullable)
-
+from iris_resources.db.schema import metadata, timestamptz
 
 portfolio_accounts = Table(
     "portfolio_accounts",
@@ -55,7 +50,7 @@ portfolio_balances = Table(
     Column("coin_id", Integer),
     Column("balance", Float, nullable=False),
     Column("value_usd", Float, nullable=False),
-    _ts("updated_at"),
+    timestamptz("updated_at"),
     PrimaryKeyConstraint("account_id", "symbol"),
 )
 
@@ -65,14 +60,14 @@ portfolio_actions = Table(
     metadata,
     Column("account_id", Integer, nullable=False),
     Column("sequence", BigInteger, nullable=False),
-    _ts("executed_at"),
+    timestamptz("executed_at"),
     Column("position_id", BigInteger, nullable=False),
     Column("coin_id", Integer, nullable=False),
     Column("timeframe", SmallInteger, nullable=False),
     Column("action", String(32), nullable=False),
     Column("reason", String(32), nullable=False),
     Column("decision", String(32)),
-    _ts("decision_timestamp", nullable=True),
+    timestamptz("decision_timestamp", nullable=True),
     Column("confidence", Float),
     Column("units", Float, nullable=False),
     Column("price", Float, nullable=False),
@@ -95,14 +90,14 @@ portfolio_positions = Table(
     Column("coin_id", Integer, nullable=False),
     Column("timeframe", SmallInteger, nullable=False),
     Column("sector_id", Integer),
-    _ts("opened_at"),
+    timestamptz("opened_at"),
     Column("status", String(16), nullable=False),
     Column("units", Float, nullable=False),
     Column("entry_price", Float),
     Column("cost_basis", Float, nullable=False),
     Column("stop_loss", Float),
     Column("take_profit", Float),
-    _ts("closed_at", nullable=True),
+    timestamptz("closed_at", nullable=True),
     Column("realized_pnl", Float, nullable=False),
     Column("last_price", Float),
     Column("market_value", Float, nullable=False),
@@ -115,7 +110,7 @@ portfolio_state = Table(
     "portfolio_state",
     metadata,
     Column("account_id", Integer, primary_key=True),
-    _ts("as_of", nullable=True),
+    timestamptz("as_of", nullable=True),
     Column("capital", Float, nullable=False),
     Column("realized_pnl", Float, nullable=False),
     Column("unrealized_pnl", Float, nullable=False),
@@ -124,14 +119,14 @@ portfolio_state = Table(
     Column("equity", Float, nullable=False),
     Column("open_positions", Integer, nullable=False),
     Column("exposure_by_sector", JSONB(none_as_null=True), nullable=False),
-    _ts("updated_at"),
+    timestamptz("updated_at"),
 )
 
 portfolio_equity = Table(
     "portfolio_equity",
     metadata,
     Column("account_id", Integer, nullable=False),
-    _ts("timestamp"),
+    timestamptz("timestamp"),
     Column("cash", Float, nullable=False),
     Column("allocated", Float, nullable=False),
     Column("realized_pnl", Float, nullable=False),

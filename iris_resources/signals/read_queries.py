@@ -20,25 +20,23 @@ from sqlalchemy import (
     Connection,
     Integer,
     Select,
-    SmallInteger,
     String,
     Table,
     bindparam,
     case,
     cast,
-    column,
     false,
     func,
     null,
     select,
     true,
     tuple_,
-    values,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
+from iris_resources.db.keyset import after_values, before, timeframe_values
 from iris_resources.db.persistence_log import log_query
 from iris_resources.market_data.tables import coins, sectors
 from iris_resources.signals.api_read_models import (
@@ -84,7 +82,7 @@ LOGS: dict[str, _Log] = {
     "market": _Log(market_decisions, MarketDecisionRow, ("confidence", "signal_count")),
 }
 _LISTS = ("dominant_factors", "flags")  # comma-joined in the table, lists on the wire
-_TIMEFRAMES = values(column("timeframe", SmallInteger), name="tfs").data([(tf,) for tf in DECISION_TIMEFRAMES])
+_TIMEFRAMES = timeframe_values(DECISION_TIMEFRAMES)
 
 
 def canonical(rows: Sequence[DecisionRow]) -> DecisionRow | None:
@@ -117,14 +115,8 @@ def _log_columns(source: FromClause, row: type) -> list[ColumnElement[Any]]:
     return columns
 
 
-def _keyset(columns: Sequence[ColumnElement[Any]]) -> ColumnElement[bool]:
-    """``(columns) < (after_0, after_1, …)``: every sort column descending."""
-    return tuple_(*columns) < tuple_(*(bindparam(f"after_{i}") for i in range(len(columns))))
 
 
-def _after(params: dict[str, object], after: Sequence[Any] | None) -> None:
-    if after is not None:
-        params.update({f"after_{i}": value for i, value in enumerate(after)})
 
 
 @lru_cache(maxsize=96)
@@ -147,7 +139,7 @@ def _latest(kind: str, order: str | None, after: bool, symbol: bool, coin: bool,
         key += [newest.c.timestamp, newest.c.id]
         statement = statement.order_by(*(c.desc() for c in key)).limit(bindparam("limit"))
         if after:
-            statement = statement.where(_keyset(key))
+            statement = statement.where(before(key))
     if symbol:
         statement = statement.where(coins.c.symbol == bindparam("symbol"))
     if coin:
@@ -169,7 +161,7 @@ def _history(kind: str, after: bool, timeframe: bool) -> Select:
         .limit(bindparam("limit"))
     )
     if after:
-        statement = statement.where(_keyset([table.c.timestamp, table.c.id]))
+        statement = statement.where(before([table.c.timestamp, table.c.id]))
     if timeframe:
         statement = statement.where(table.c.timeframe == bindparam("timeframe"))
     return statement
@@ -209,7 +201,7 @@ def _backtests(order: str, after: bool, symbol: bool, timeframe: bool, signal_ty
     key = [table.c[name] for name in _BACKTEST_KEYS[order]]
     page = page.order_by(*(c.desc() for c in key)).limit(bindparam("limit"))
     if after:
-        page = page.where(_keyset(key))
+        page = page.where(before(key))
     if timeframe:
         page = page.where(table.c.timeframe == bindparam("timeframe"))
     if signal_type:
@@ -285,7 +277,7 @@ def _performance(after: bool, enabled_only: bool, timeframe: bool) -> Select:
         .limit(bindparam("limit"))
     )
     if after:
-        statement = statement.where(_keyset(_PERFORMANCE_KEY))
+        statement = statement.where(before(_PERFORMANCE_KEY))
     if enabled_only:
         statement = statement.where(strategy_performance.c.enabled.is_(True))
     if timeframe:
@@ -327,7 +319,7 @@ class SignalReadQueries:
         """The newest row per coin and timeframe of log ``kind``: ``recent`` sorts by timestamp then id,
         ``top`` by the log's score and confidence first; all descending, after the keyset ``after``."""
         params: dict[str, object] = {"limit": limit}
-        _after(params, after)
+        params.update(after_values(after))
         if symbol is not None:
             params["symbol"] = symbol.strip().upper()
         if timeframe is not None:
@@ -356,7 +348,7 @@ class SignalReadQueries:
     ) -> tuple[DecisionRow, ...]:
         """One coin's log ``kind``, newest bar first (then id), after the keyset ``after``."""
         params: dict[str, object] = {"coin_id": coin_id, "limit": limit}
-        _after(params, after)
+        params.update(after_values(after))
         if timeframe is not None:
             params["timeframe"] = timeframe
         rows = self._connection.execute(_history(kind, after is not None, timeframe is not None), params).all()
@@ -379,7 +371,7 @@ class SignalReadQueries:
         """Summaries of ``lookback_days``: all-coin ones, or one coin's when ``symbol`` is given; with
         the lookbacks stored (so a caller can tell an unstored lookback from an empty page)."""
         params: dict[str, object] = {"lookback_days": lookback_days, "limit": limit}
-        _after(params, after)
+        params.update(after_values(after))
         if symbol is not None:
             params["symbol"] = symbol.strip().upper()
         if timeframe is not None:
@@ -400,7 +392,7 @@ class SignalReadQueries:
                    timeframe: int | None = None) -> tuple[StrategyRow, ...]:
         """Strategies with their rules and newest-snapshot performance, enabled first then by id."""
         params: dict[str, object] = {"limit": limit}
-        _after(params, after)
+        params.update(after_values(after))
         if timeframe is not None:
             params["timeframe"] = timeframe
         rows = self._connection.execute(_strategies(after is not None, enabled_only, timeframe is not None),
@@ -413,7 +405,7 @@ class SignalReadQueries:
         """The newest snapshot's performance rows: enabled first, then by Sharpe, win rate and average return
         (all descending)."""
         params: dict[str, object] = {"limit": limit}
-        _after(params, after)
+        params.update(after_values(after))
         if timeframe is not None:
             params["timeframe"] = timeframe
         rows = self._connection.execute(_performance(after is not None, enabled_only, timeframe is not None),

@@ -23,11 +23,7 @@ from sqlalchemy import (
     func,
 )
 
-from iris_resources.db.schema import metadata
-
-
-def _ts(name: str, nullable: bool = False) -> Column:
-    return Column(name, DateTime(timezone=True), nullable=nullable)
+from iris_resources.db.schema import metadata, timestamptz
 
 
 def _decision_key() -> list[Column]:
@@ -35,7 +31,7 @@ def _decision_key() -> list[Column]:
         Column("id", BigInteger, primary_key=True),
         Column("coin_id", Integer, nullable=False),
         Column("timeframe", SmallInteger, nullable=False),
-        _ts("timestamp"),
+        timestamptz("timestamp"),
         Column("decision", String(32), nullable=False),
         Column("confidence", Float, nullable=False),
         Column("confidence_band", String(16), nullable=False),
@@ -60,7 +56,7 @@ investment_decisions = Table(
     Column("hierarchy_count", Integer, nullable=False),
     Column("regime", String(32)),
     Column("reason", String(512), nullable=False),
-    _ts("created_at"),
+    timestamptz("created_at"),
     UniqueConstraint("coin_id", "timeframe", "timestamp"),
     Index("ix_investment_decisions_ts", "timestamp"),
 )
@@ -79,7 +75,7 @@ final_signals = Table(
     Column("atr", Float),
     Column("regime", String(32)),
     Column("reason", String(512), nullable=False),
-    _ts("created_at"),
+    timestamptz("created_at"),
     UniqueConstraint("coin_id", "timeframe", "timestamp"),
     Index("ix_final_signals_ts", "timestamp"),
 )
@@ -90,11 +86,11 @@ risk_metrics = Table(
     metadata,
     Column("coin_id", Integer, nullable=False),
     Column("timeframe", SmallInteger, nullable=False),
-    _ts("timestamp"),
+    timestamptz("timestamp"),
     Column("liquidity_score", Float, nullable=False),
     Column("slippage_risk", Float, nullable=False),
     Column("volatility_risk", Float, nullable=False),
-    _ts("updated_at"),
+    timestamptz("updated_at"),
     PrimaryKeyConstraint("coin_id", "timeframe"),
 )
 
@@ -111,7 +107,7 @@ market_decisions = Table(
     Column("regime", String(32)),
     Column("dominant_factors", String(256)),
     Column("flags", String(256)),
-    _ts("created_at"),
+    timestamptz("created_at"),
     UniqueConstraint("coin_id", "timeframe", "timestamp"),
     Index("ix_market_decisions_ts", "timestamp"),
 )
@@ -134,9 +130,9 @@ signal_backtests = Table(
     Column("max_drawdown", Float, nullable=False),
     Column("equity_drawdown", Float, nullable=False),
     Column("avg_confidence", Float, nullable=False),
-    _ts("first_signal_at", nullable=True),
-    _ts("last_signal_at", nullable=True),
-    _ts("as_of"),
+    timestamptz("first_signal_at", nullable=True),
+    timestamptz("last_signal_at", nullable=True),
+    timestamptz("as_of"),
     Index("ix_signal_backtests_scope", "lookback_days", "timeframe", "signal_type", "coin_id"),
 )
 
@@ -169,7 +165,7 @@ strategy_performance = Table(
     "strategy_performance",
     metadata,
     Column("strategy_id", Integer, nullable=False),
-    _ts("as_of"),
+    timestamptz("as_of"),
     Column("enabled", Boolean, nullable=False),
     Column("rank", Integer, nullable=False),
     Column("sample_size", Integer, nullable=False),

@@ -87,11 +87,14 @@ def evaluate_stacks(query: DecisionQueries, coin_ids: list[int], start: datetime
     return decisions, finals
 
 
-def _announce(frame: pl.DataFrame, since: datetime, source: str) -> list[dict[str, object]]:
+def announce_decisions(frame: pl.DataFrame, since: datetime, source: str,
+                       fields: tuple[str, ...]) -> list[dict[str, object]]:
+    """``decision_generated`` events for the stored rows at or after ``since`` (the run's newest day):
+    decision, rounded confidence, the log's own ``fields`` and the ``source`` log."""
     recent = frame.filter(pl.col("timestamp") >= since) if not frame.is_empty() else frame
     return [{"coin_id": r["coin_id"], "timeframe": r["timeframe"], "timestamp": r["timestamp"],
              "payload": {"decision": r["decision"], "confidence": round(r["confidence"], 6),
-                         "confidence_band": r["confidence_band"], "source": source}}
+                         **{name: r[name] for name in fields}, "source": source}}
             for r in recent.iter_rows(named=True)]
 
 
@@ -139,8 +142,8 @@ def investment_decisions(context: dg.AssetExecutionContext, config: MarketScope,
                 uow.decisions.upsert_risk_metrics(latest)
         stored = {name: pl.concat([p for p in parts if not p.is_empty()], how="vertical_relaxed")
                   if any(not p.is_empty() for p in parts) else pl.DataFrame() for name, parts in kept_parts.items()}
-        uow.events.extend("decision_generated", _announce(stored["final_signals"], end - timedelta(days=1),
-                                                          "final_signal"))
+        uow.events.extend("decision_generated", announce_decisions(
+            stored["final_signals"], end - timedelta(days=1), "final_signal", ("confidence_band",)))
         uow.commit()
     with transaction.begin() as uow:
         checks = DecisionChecks(uow.connection)

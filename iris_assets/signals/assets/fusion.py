@@ -7,7 +7,7 @@ import polars as pl
 
 from iris_assets.config import MarketScope
 from iris_assets.partitions import market_backfill_policy, market_daily_partition, run_window
-from iris_assets.signals.assets.decisions import SUCCESS_LOOKBACK
+from iris_assets.signals.assets.decisions import SUCCESS_LOOKBACK, announce_decisions
 from iris_assets.signals.fusion import fuse_market_decisions
 from iris_assets.signals.inputs import coin_sector_trends, success_queries, with_bar_regime
 from iris_assets.signals.success import success_asof
@@ -57,12 +57,8 @@ def market_decisions(context: dg.AssetExecutionContext, config: MarketScope,
             evaluations = result.evaluations
             kept = result.decisions.with_columns(pl.lit(now).alias("created_at"))
         uow.decisions.replace_log("market_decisions", ids, start, end, kept)
-        recent = kept.filter(pl.col("timestamp") >= end - timedelta(days=1)) if not kept.is_empty() else kept
-        uow.events.extend("decision_generated", [
-            {"coin_id": r["coin_id"], "timeframe": r["timeframe"], "timestamp": r["timestamp"],
-             "payload": {"decision": r["decision"], "confidence": round(r["confidence"], 6),
-                         "signal_count": r["signal_count"], "regime": r["regime"], "source": "signal_fusion"}}
-            for r in recent.iter_rows(named=True)])
+        uow.events.extend("decision_generated", announce_decisions(
+            kept, end - timedelta(days=1), "signal_fusion", ("signal_count", "regime")))
         uow.commit()
     with transaction.begin() as uow:
         orphans = DecisionChecks(uow.connection).market_decisions_without_signals(start, end)
