@@ -48,3 +48,65 @@ def peak_rss_mb() -> float:
 def print_result(payload: dict[str, object]) -> None:
     """The benchmark's last line: ``RESULT {json}``."""
     print("RESULT " + json.dumps(payload, sort_keys=True))
+
+
+class TreeMemorySampler:
+    """Samples the resident memory of this process and its descendants (worker processes).
+
+    ``peak_process_mb`` is the largest single process seen, ``peak_total_mb`` the largest sum over
+    the tree at one sampling instant (every ``interval`` seconds, so short spikes may be missed).
+    """
+
+    def __init__(self, interval: float = 0.2) -> None:
+        import threading
+
+        self.peak_process_mb = 0.0
+        self.peak_total_mb = 0.0
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeMemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        root = os.getpid()
+        while not self._stop.wait(self._interval):
+            sizes = [_rss_mb(pid) for pid in _descendants(root) | {root}]
+            self.peak_process_mb = max(self.peak_process_mb, *sizes)
+            self.peak_total_mb = max(self.peak_total_mb, sum(sizes))
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _descendants(root: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    found: set[int] = set()
+    frontier = [root]
+    while frontier:
+        for child in children.get(frontier.pop(), []):
+            if child not in found:
+                found.add(child)
+                frontier.append(child)
+    return found

@@ -9,7 +9,8 @@ production ones.
 
 Usage: .venv/bin/python bench/backfill.py [--coins 100] [--days 365] [--chunk 31]
 Prints a per-asset profile (seconds summed over runs, slowest first) and, last,
-``RESULT {json}`` with seconds, runs_launched, peak_rss_mb, candles_per_s (base candles).
+``RESULT {json}`` with seconds, runs_launched, peak_rss_mb (the largest process, worker processes
+included), peak_total_rss_mb (the step process plus its workers at one instant), candles_per_s.
 Targets for 100 coins × 365 days on a 2-core machine: ≤ 15 min, ≤ 50 runs, peak RSS ≤ 2,000 MB.
 """
 
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import peak_rss_mb, print_result, scratch_database
+from _harness import TreeMemorySampler, peak_rss_mb, print_result, scratch_database
 
 LAST_DAY = date(2024, 12, 31)
 
@@ -110,7 +111,7 @@ def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | N
     peaks: dict[str, float] = {}
     profile: dict[str, float] = defaultdict(float)
     started = time.perf_counter()
-    with dg.DagsterInstance.ephemeral() as instance:
+    with dg.DagsterInstance.ephemeral() as instance, TreeMemorySampler() as memory:
         for number, (assets, tags) in enumerate(plan, start=1):
             t0 = time.perf_counter()
             _reset_peak()
@@ -137,28 +138,64 @@ def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | N
             print(f"  {step:<28} {peak:8.0f}")
     # Per-asset mode resets the peak before every run: the process peak is then the largest asset peak.
     peak = max(peaks.values()) if peaks else peak_rss_mb()
+    # Worker processes count too: the largest single process and the largest sum over the tree.
+    peak = max(peak, memory.peak_process_mb)
     return {"seconds": round(seconds, 1), "runs_launched": len(plan), "peak_rss_mb": round(peak, 1),
+            "peak_total_rss_mb": round(max(memory.peak_total_mb, peak), 1),
             "candles_per_s": round(candles / seconds, 1), "coins": coins, "days": days, "base_candles": candles,
             "slowest_asset": max(profile, key=profile.__getitem__) if profile else None,
             "profile_s": {k: round(v, 1) for k, v in sorted(profile.items(), key=lambda kv: -kv[1])},
             **({"peak_rss_mb_by_asset": {k: round(v) for k, v in peaks.items()}} if peaks else {})}
 
 
+def _disconnect_all(url: str) -> None:
+    """End every session on ``url``'s database (a template must have none)."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+def make_url_database(url: str) -> str:
+    """The database name in ``url``."""
+    from sqlalchemy.engine import make_url
+
+    return str(make_url(url).database)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--coins", type=int, default=100)
     parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--chunk", type=int, default=31, help="partitions per run (the backfill policy)")
+    parser.add_argument("--chunk", type=int, default=None,
+                        help="partitions per run (default: the backfill policy, IRIS_BACKFILL_DAYS_PER_RUN)")
     parser.add_argument("--per-asset", action="store_true",
                         help="one run per asset (profiling: peak RSS of each asset on its own)")
+    parser.add_argument("--keep", metavar="DATABASE",
+                        help="keep a copy of the finished database under this name (a template for "
+                             "bench/profile_asset.py)")
     args = parser.parse_args()
     import os
 
     from api import redis_server
 
+    if args.chunk is None:
+        from iris_assets.partitions import market_backfill_policy
+
+        args.chunk = market_backfill_policy.max_partitions_per_run or 31
     with scratch_database("iris_bench_backfill") as url, redis_server() as redis_url:
         result = run(args.coins, args.days, args.chunk, url, redis_url or os.environ.get("IRIS_REDIS_URL"),
                      per_asset=args.per_asset)
+        if args.keep:
+            from iris_resources.db.admin import drop_database, ensure_database
+            from iris_resources.services.runtime import with_database
+
+            kept = with_database(url, args.keep)
+            drop_database(kept)
+            _disconnect_all(url)
+            ensure_database(kept, template=make_url_database(url))
+            print(f"kept the finished database as {args.keep}", flush=True)
     print_result(result)
 
 

@@ -15,8 +15,9 @@ market_daily_partition = dg.DailyPartitionsDefinition(
     start_date=get_settings().partitions_start, timezone="UTC", end_offset=1
 )
 
-# Ranges launched by an operator run as one run per 31 days, not one run per tiny partition.
-market_backfill_policy = dg.BackfillPolicy.multi_run(max_partitions_per_run=31)
+# Ranges launched by an operator run as one run per 31 days (``IRIS_BACKFILL_DAYS_PER_RUN``), not one
+# run per tiny partition: warm-ups (indicator seeds, detector windows) are paid once per run.
+market_backfill_policy = dg.BackfillPolicy.multi_run(max_partitions_per_run=get_settings().backfill_days_per_run)
 
 
 def run_window(context: dg.AssetExecutionContext) -> tuple[datetime, datetime]:

@@ -43,6 +43,11 @@ class IrisSettings(BaseSettings):
     portfolio_fee_rate: float = Field(default=0.0, ge=0, lt=0.1, description="Fee per fill, fraction of notional.")
     auto_watch_min_position_value: float = Field(default=100.0, ge=0,
                                                  description="Holdings worth this much (USD) enable their coin.")
+    backfill_days_per_run: int = Field(default=31, ge=1, le=366,
+                                       description="Daily partitions one backfill run covers (backfill policy).")
+    compute_workers: int = Field(default=0, ge=0, le=64,
+                                 description="Processes for CPU-heavy per-coin work inside one step "
+                                             "(0 = one per CPU, 1 = in the step's own process).")
 
     @field_validator("data_dir")
     @classmethod

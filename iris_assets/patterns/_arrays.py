@@ -43,14 +43,33 @@ def windows(x: FloatArray, width: int, lag_: int = 0) -> FloatArray:
     return sliding_window_view(padded, width)[: x.shape[0]]
 
 
+def _block_extreme(x: FloatArray, width: int, lag_: int, pick: np.ufunc) -> FloatArray:
+    """Rolling max/min in O(n) whatever the width (van Herk / Gil-Werman).
+
+    The padded series is cut into blocks of ``width``; a window spans the tail of one block and the
+    head of the next, so its extreme is ``pick(suffix[start], prefix[end])`` of within-block running
+    extremes. ``np.maximum``/``np.minimum`` propagate NaN, so a window with a missing value is NaN, as
+    with the direct reduction; both read only the window's own bars, so results are bit-identical.
+    """
+    n = x.shape[0]
+    padded = np.concatenate((np.full(width - 1 + lag_, np.nan), x))
+    blocks = -(-padded.shape[0] // width)
+    grid = np.concatenate((padded, np.full(blocks * width - padded.shape[0], np.nan))).reshape(blocks, width)
+    prefix = pick.accumulate(grid, axis=1).ravel()
+    suffix = pick.accumulate(grid[:, ::-1], axis=1)[:, ::-1].ravel()
+    start = np.arange(n)
+    result: FloatArray = pick(suffix[start], prefix[start + width - 1])
+    return result
+
+
 def rolling_max(x: FloatArray, width: int, lag_: int = 0) -> FloatArray:
     """Maximum over ``width`` bars ending ``lag_`` bars before ``t`` (NaN if any is missing)."""
-    return windows(x, width, lag_).max(axis=1)
+    return _block_extreme(x, width, lag_, np.maximum)
 
 
 def rolling_min(x: FloatArray, width: int, lag_: int = 0) -> FloatArray:
     """Minimum over ``width`` bars ending ``lag_`` bars before ``t`` (NaN if any is missing)."""
-    return windows(x, width, lag_).min(axis=1)
+    return _block_extreme(x, width, lag_, np.minimum)
 
 
 def rolling_sum(x: FloatArray, width: int, lag_: int = 0) -> FloatArray:

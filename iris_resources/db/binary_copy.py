@@ -25,6 +25,8 @@ TRAILER = (-1).to_bytes(2, "big", signed=True)
 PG_EPOCH_OFFSET_US = 946_684_800_000_000
 
 _NUMPY = {"int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8", "bool": "?", "timestamptz": ">i8"}
+# Above this many distinct text-length layouts a batch is encoded by scattering instead of grouping.
+MAX_LAYOUT_GROUPS = 2_000
 _WIDTH = {"int2": 2, "int4": 4, "int8": 8, "float8": 8, "bool": 1, "timestamptz": 8}
 
 
@@ -65,11 +67,11 @@ def _scatter(out: np.ndarray, offsets: np.ndarray, data: np.ndarray) -> None:
         out[offsets[:, None] + np.arange(data.shape[1])] = data
 
 
-def _encode_variable(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]]) -> bytes:
-    """Rows with text fields have different widths: compute every field's offset, then scatter.
+def _encode_scattered(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]]) -> bytes:
+    """Rows of many layouts (free text): compute every field's offset, then scatter column by column.
 
     Text values are dictionary-encoded, so the work per column is a handful of vectorised writes
-    (one per distinct value), whatever the number of rows.
+    (one per distinct value), whatever the number of rows. Keeps row order.
     """
     n = frame.height
     lengths: list[np.ndarray] = []  # data bytes per row and column (0 for NULL)
@@ -109,16 +111,52 @@ def _encode_variable(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]])
     return out.tobytes()
 
 
+def _encode_variable(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]]) -> bytes:
+    """Rows with text fields have different widths: group the rows by their text byte lengths.
+
+    Rows of one group share one record type (each text a fixed ``S<len>`` field), so a group is
+    encoded whole by :func:`_encode_group`'s column-at-a-time writes, NULL numbers included. Text
+    values are labels, so there are few groups whatever the number of rows. COPY order follows the
+    groups (row order within a group is kept), which a table does not care about.
+    """
+    texts = [name for name, kind in columns if kind == "text"]
+    lengths = [pl.col(name).cast(pl.String).str.len_bytes().cast(pl.Int32).fill_null(-1).alias(f"_text_{name}")
+               for name in texts]
+    keys = [f"_text_{name}" for name in texts]
+    keyed = frame.select([name for name, _ in columns]).with_columns(lengths)
+    layouts = keyed.select(keys).n_unique()
+    if layouts > MAX_LAYOUT_GROUPS:  # free text, not labels: per-group overhead would dominate
+        return _encode_scattered(frame, columns)
+    parts: list[bytes] = []
+    for layout, group in keyed.partition_by(keys, as_dict=True, maintain_order=True).items():
+        widths = dict(zip(texts, layout, strict=True))
+        values = {name: np.array(group.get_column(name).cast(pl.String).cast(pl.Binary).to_list(),
+                                 dtype=f"S{widths[name]}") for name in texts if widths[name] > 0}
+        parts.append(_encode_group(group, columns, {name: b"" if widths[name] == 0 else None
+                                                    for name in texts if widths[name] <= 0}, values))
+    return b"".join(parts)
+
+
 def _encode_group(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]],
-                  texts: dict[str, bytes | None]) -> bytes:
+                  texts: dict[str, bytes | None], row_texts: dict[str, np.ndarray] | None = None) -> bytes:
+    """Records of one layout: ``texts`` gives a text column's value shared by every row (None = NULL),
+    ``row_texts`` a column of same-length values (``S<len>`` arrays), one per row."""
     n = frame.height
-    dtype = _record_dtype(columns, texts)
+    row_texts = row_texts or {}
+    shared = {**texts, **{name: b"x" * array.dtype.itemsize for name, array in row_texts.items()}}
+    dtype = _record_dtype(columns, shared)
     records = np.empty(n, dtype=dtype)
     records["_n"] = len(columns)
     null_masks: list[tuple[int, int, np.ndarray]] = []
     offset = 2
     for name, kind in columns:
         if kind == "text":
+            if name in row_texts:
+                width = row_texts[name].dtype.itemsize
+                records[f"_len_{name}"] = width
+                records[name] = row_texts[name]
+                offset += 4 + width
+                continue
             value = texts.get(name)
             records[f"_len_{name}"] = -1 if value is None else len(value)
             if value:

@@ -53,13 +53,43 @@ def test_decoding_a_stream_with_nulls_asks_for_coalesce() -> None:
         decode(stream, COLUMNS)  # type: ignore[arg-type]
 
 
-def test_text_columns_are_written_with_their_bytes_or_null_in_row_order() -> None:
-    frame = pl.DataFrame({"id": pl.Series([1, 2, 3], dtype=pl.Int32), "label": ["bull", None, "bear"],
-                          "price": [1.5, None, 2.5]})
+def _records(body: bytes) -> list[bytes]:
+    """Split a binary COPY body into its row records (field count, then length-prefixed fields)."""
+    rows, at = [], 0
+    while at < len(body):
+        begin = at
+        (fields,) = struct.unpack_from(">h", body, at)
+        at += 2
+        for _ in range(fields):
+            (length,) = struct.unpack_from(">i", body, at)
+            at += 4 + max(length, 0)
+        rows.append(body[begin:at])
+    return rows
+
+
+def test_text_columns_are_written_with_their_bytes_or_null() -> None:
+    frame = pl.DataFrame({"id": pl.Series([1, 2, 3, 4], dtype=pl.Int32), "label": ["bull", None, "bear", "sideways"],
+                          "price": [1.5, None, 2.5, 3.0]})
     body = encode_rows(frame, [("id", "int4"), ("label", "text"), ("price", "float8")])  # type: ignore[list-item]
-    expected = (
-        struct.pack(">hii", 3, 4, 1) + struct.pack(">i", 4) + b"bull" + struct.pack(">id", 8, 1.5)
-        + struct.pack(">hii", 3, 4, 2) + struct.pack(">i", -1) + struct.pack(">i", -1)
-        + struct.pack(">hii", 3, 4, 3) + struct.pack(">i", 4) + b"bear" + struct.pack(">id", 8, 2.5)
-    )
-    assert body == expected
+    expected = [
+        struct.pack(">hii", 3, 4, 1) + struct.pack(">i", 4) + b"bull" + struct.pack(">id", 8, 1.5),
+        struct.pack(">hii", 3, 4, 2) + struct.pack(">i", -1) + struct.pack(">i", -1),
+        struct.pack(">hii", 3, 4, 3) + struct.pack(">i", 4) + b"bear" + struct.pack(">id", 8, 2.5),
+        struct.pack(">hii", 3, 4, 4) + struct.pack(">i", 8) + b"sideways" + struct.pack(">id", 8, 3.0),
+    ]
+    # Rows are grouped by their text lengths (COPY order is free); every row is there exactly once.
+    assert sorted(_records(body)) == sorted(expected)
+
+
+def test_free_text_falls_back_to_the_scattered_encoding_with_the_same_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    import iris_resources.db.binary_copy as binary_copy
+
+    frame = pl.DataFrame({"id": pl.Series(range(300), dtype=pl.Int32),
+                          "note": [None if i % 4 == 0 else "n" * (i % 37) for i in range(300)],
+                          "price": [None if i % 5 == 0 else i / 7 for i in range(300)]})
+    columns = [("id", "int4"), ("note", "text"), ("price", "float8")]
+    grouped = encode_rows(frame, columns)  # type: ignore[arg-type]
+    monkeypatch.setattr(binary_copy, "MAX_LAYOUT_GROUPS", 1)
+    scattered = encode_rows(frame, columns)  # type: ignore[arg-type]
+    assert len(_records(scattered)) == 300
+    assert sorted(_records(grouped)) == sorted(_records(scattered))

@@ -1,0 +1,102 @@
+"""Profile one asset on a copy of a database that ``bench/backfill.py --keep NAME`` left behind.
+
+The copy is made from the kept database as a template, the asset (by op name) runs through
+``dg.materialize`` for one partition range (or unpartitioned), and the script prints its seconds,
+its peak RSS and, with ``--cprofile``, the functions that dominate. The copy is dropped afterwards.
+
+Usage:
+  .venv/bin/python bench/backfill.py --coins 100 --days 62 --keep iris_base_100x62
+  .venv/bin/python bench/profile_asset.py --template iris_base_100x62 --asset pattern_signals \\
+      --start 2024-12-01 --end 2024-12-31 [--cprofile 30]
+Needs ``IRIS_DATABASE_URL`` (the server holding the template).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import os
+import pstats
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import print_result
+
+
+def _peak_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--template", required=True, help="database kept by bench/backfill.py --keep")
+    parser.add_argument("--asset", required=True, help="op name of the asset (multi-assets: the op)")
+    parser.add_argument("--start", help="first partition day (partitioned assets)")
+    parser.add_argument("--end", help="last partition day (partitioned assets)")
+    parser.add_argument("--coins", type=int, default=100, help="universe size of the synthetic source")
+    parser.add_argument("--cprofile", type=int, default=0, metavar="N", help="print the N costliest functions")
+    parser.add_argument("--reuse", action="store_true", help="run on the template itself (no copy)")
+    args = parser.parse_args()
+
+    import dagster as dg
+
+    from iris_assets.definitions import ALL_ASSETS
+    from iris_resources.db.admin import drop_database, ensure_database
+    from iris_resources.db.resources import DatabaseResource, TransactionResource
+    from iris_resources.events.resources import EventsResource
+    from iris_resources.services.runtime import with_database
+    from iris_resources.sources.balances import ExchangeBalancesResource
+    from iris_resources.sources.resource import CandleSourceResource
+
+    server = os.environ.get("IRIS_DATABASE_URL")
+    if not server:
+        raise SystemExit("IRIS_DATABASE_URL must name the server that holds the template")
+    url = with_database(server, args.template if args.reuse else f"iris_profile_{uuid.uuid4().hex[:8]}")
+    if not args.reuse:
+        ensure_database(url, template=args.template)
+    try:
+        database = DatabaseResource(url=url, pool_size=2)
+        events = EventsResource(redis_url=os.environ.get("IRIS_REDIS_URL"), stream=f"iris_prof_{uuid.uuid4().hex[:6]}")
+        resources = {"database": database, "transaction": TransactionResource(database=database, events=events),
+                     "events": events,
+                     "candle_source": CandleSourceResource(spec="synthetic", seed=7, n_coins=args.coins),
+                     "exchange_balances": ExchangeBalancesResource()}
+        chosen = [a for a in ALL_ASSETS if a.op.name == args.asset]
+        if not chosen:
+            raise SystemExit(f"no asset op named {args.asset!r}")
+        tags = {}
+        if args.start and args.end:
+            tags = {"dagster/asset_partition_range_start": args.start,
+                    "dagster/asset_partition_range_end": args.end, "dagster/backfill": "profile"}
+        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+        with contextlib.suppress(OSError):
+            Path("/proc/self/clear_refs").write_text("5")
+        profiler = cProfile.Profile() if args.cprofile else None
+        t0 = time.perf_counter()
+        with dg.DagsterInstance.ephemeral() as instance:
+            if profiler:
+                profiler.enable()
+            result = dg.materialize(chosen, resources=resources, instance=instance, run_config=quiet, tags=tags)
+            if profiler:
+                profiler.disable()
+        seconds = time.perf_counter() - t0
+        if not result.success:
+            raise SystemExit("the run failed")
+        if profiler:
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.cprofile)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(args.cprofile)
+        print_result({"asset": args.asset, "seconds": round(seconds, 2), "peak_rss_mb": round(_peak_mb(), 1)})
+    finally:
+        if not args.reuse:
+            drop_database(url)
+
+
+if __name__ == "__main__":
+    main()
