@@ -17,7 +17,7 @@ from .cycle import market_cycle
 from .engine import detect_all
 from .onsets import signal_onsets
 
-__all__ = ["PatternBatch", "PatternRows", "coin_pattern_rows", "detect_batch"]
+__all__ = ["PatternBatch", "PatternRows", "assessed_detections", "coin_pattern_rows", "detect_batch"]
 
 
 @dataclass(frozen=True)
@@ -41,15 +41,26 @@ class PatternRows:
     cycles: pl.DataFrame
 
 
-def coin_pattern_rows(bars: pl.DataFrame, timeframe: int, statistics: pl.DataFrame, since: datetime
-                      ) -> tuple[pl.DataFrame, pl.DataFrame]:
+def assessed_detections(bars: pl.DataFrame, detections: pl.DataFrame, timeframe: int,
+                        statistics: pl.DataFrame) -> pl.DataFrame:
+    """Raw detections gated by dependencies, weighted by regime and success, suppressed rows dropped.
+
+    Row-wise steps: one call may hold several coins (both frames with ``coin_id``)."""
+    gated = apply_dependency_gate(detections, bars)
+    keys = ["coin_id", "timestamp"] if "coin_id" in gated.columns else ["timestamp"]
+    weighted = apply_regime_context(gated, bars.select(*keys, "market_regime"))
+    return assess_success(weighted, statistics, timeframe).filter(~pl.col("suppressed"))
+
+
+def coin_pattern_rows(bars: pl.DataFrame, timeframe: int, statistics: pl.DataFrame, since: datetime,
+                      assessed: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(signals, cycles) of one coin's bars at or after ``since`` (bars include the warm-up).
 
+    ``assessed``: this coin's :func:`assessed_detections` when the caller computed them for a batch.
     Signals are kept at their onsets (``onsets.signal_onsets``): a type firing again on the next bar
     with the same direction is the same event."""
-    detections = apply_dependency_gate(detect_all(bars, timeframe), bars)
-    detections = apply_regime_context(detections, bars.select("timestamp", "market_regime"))
-    assessed = assess_success(detections, statistics, timeframe).filter(~pl.col("suppressed"))
+    if assessed is None:
+        assessed = assessed_detections(bars, detect_all(bars, timeframe), timeframe, statistics)
     clusters = cluster_signals(assessed, bars)
     hierarchy = hierarchy_signals(assessed, clusters, bars, timeframe)
     patterns = assessed.select(
@@ -71,9 +82,17 @@ def coin_pattern_rows(bars: pl.DataFrame, timeframe: int, statistics: pl.DataFra
 def detect_batch(batch: PatternBatch) -> PatternRows:
     """Signals and cycles of every coin in the batch (coins without bars produce nothing)."""
     signals, cycles = [], []
-    for (coin_id,), bars in batch.bars.group_by("coin_id"):
-        found, phases = coin_pattern_rows(bars.sort("timestamp").drop("coin_id"), batch.timeframe,
-                                          batch.statistics, batch.since)
+    by_coin = {int(coin_id): bars.sort("timestamp") for (coin_id,), bars in batch.bars.group_by("coin_id")}
+    # Detectors run per coin (NumPy over one series); the row-wise Polars steps once for the batch.
+    raw = [detect_all(bars.drop("coin_id"), batch.timeframe).with_columns(
+        pl.lit(coin_id, dtype=batch.bars.schema["coin_id"]).alias("coin_id")) for coin_id, bars in by_coin.items()]
+    assessed = assessed_detections(batch.bars, pl.concat(raw), batch.timeframe, batch.statistics) if raw else None
+    parts = assessed.partition_by("coin_id", as_dict=True, maintain_order=True) if assessed is not None else {}
+    for coin_id, bars in by_coin.items():
+        own = parts.get((coin_id,))
+        own = own.drop("coin_id") if own is not None else assessed.clear().drop("coin_id")  # type: ignore[union-attr]
+        found, phases = coin_pattern_rows(bars.drop("coin_id"), batch.timeframe, batch.statistics, batch.since,
+                                          assessed=own)
         signals.append(found.with_columns(pl.lit(coin_id, dtype=pl.Int32).alias("coin_id")))
         cycles.append(phases.with_columns(pl.lit(coin_id, dtype=pl.Int32).alias("coin_id"),
                                           pl.lit(batch.timeframe, dtype=pl.Int16).alias("timeframe")))

@@ -48,6 +48,12 @@ GLOBAL_REGIME = "all"
 MIN_WEIGHT = 0.6
 
 
+def _bar_keys(detections: pl.DataFrame, bars: pl.DataFrame) -> list[str]:
+    """How detections find their bar: by timestamp, and by coin too when both frames hold several coins."""
+    return ["coin_id", "timestamp"] if "coin_id" in detections.columns and "coin_id" in bars.columns \
+        else ["timestamp"]
+
+
 def dependencies_met(slug: str, bar: Mapping[str, object]) -> bool:
     """Whether ``slug``'s dependencies (§2.4) are present in one bar's values (None = missing)."""
     spec = BY_SLUG[slug]
@@ -63,12 +69,14 @@ def apply_dependency_gate(detections: pl.DataFrame, bars: pl.DataFrame) -> pl.Da
     """Drop detections whose detector's dependencies are missing at their bar (``bars``: timestamp + columns).
 
     Structural and continuation detectors need EMA 50 and EMA or SMA 200, i.e. about 200 candles.
+    Several coins at once: both frames carry ``coin_id`` and bars are matched on (coin_id, timestamp).
     """
     def column(name: str) -> pl.Expr:
         return pl.col(name).is_not_null() if name in bars.columns else pl.lit(False)
 
-    present = [name for name in bars.columns if name != "timestamp"]
-    joined = detections.join(bars.select("timestamp", *present), on="timestamp", how="left")
+    keys = _bar_keys(detections, bars)
+    present = [name for name in bars.columns if name not in keys]
+    joined = detections.join(bars.select(*keys, *present), on=keys, how="left", maintain_order="left")
     slug = pl.col("slug")
     trend_slugs = [spec.slug for spec in CATALOG if spec.needs_trend]
     volume_slugs = [spec.slug for spec in CATALOG if spec.needs_volume]
@@ -147,8 +155,9 @@ def apply_regime_context(detections: pl.DataFrame, regimes: pl.DataFrame) -> pl.
     Adds ``regime`` and ``regime_weight``; confidence becomes clamp(confidence × weight, 0.35, 0.99).
     Neutral detections count as neither side (only reachable for bias-free rules).
     """
+    keys = _bar_keys(detections, regimes)
     joined = detections.join(
-        regimes.select("timestamp", pl.col("market_regime").alias("regime")), on="timestamp", how="left"
+        regimes.select(*keys, pl.col("market_regime").alias("regime")), on=keys, how="left", maintain_order="left"
     )
     return (
         joined.with_columns(regime_weight_expr().alias("regime_weight"))
