@@ -90,9 +90,9 @@ class IndicatorRepository:
             regime_changes.c.timestamp >= start, regime_changes.c.timestamp < end,
         ))
         if not frame.is_empty():
-            self._connection.execute(insert(regime_changes), frame.with_columns(
-                pl.lit(timeframe).alias("timeframe")).to_dicts())
-        log_repo("indicators", "replace_regime_changes", mode="write", count=frame.height)
+            copy_frame(self._connection, "regime_changes", frame.with_columns(
+                pl.lit(timeframe, dtype=pl.Int16).alias("timeframe")), REGIME_CHANGE_COLUMNS)
+        log_repo("indicators", "replace_regime_changes", mode="write", count=frame.height, bulk=True)
         return frame.height
 
     def replace_feature_snapshots(self, coin_ids: Sequence[int], timeframe: int, start: datetime, end: datetime,
@@ -134,6 +134,10 @@ SIGNAL_COLUMNS: tuple[tuple[str, PgType], ...] = (
     ("confidence", "float8"), ("priority_score", "float8"), ("context_score", "float8"),
     ("regime_alignment", "float8"), ("market_regime", "text"), ("candle_timestamp", "timestamptz"),
     ("created_at", "timestamptz"),
+)
+REGIME_CHANGE_COLUMNS: tuple[tuple[str, PgType], ...] = (
+    ("coin_id", "int4"), ("timeframe", "int2"), ("timestamp", "timestamptz"), ("regime", "text"),
+    ("previous_regime", "text"), ("confidence", "float8"),
 )
 FEATURE_SNAPSHOT_COLUMNS: tuple[tuple[str, PgType], ...] = (
     ("coin_id", "int4"), ("timeframe", "int2"), ("timestamp", "timestamptz"), ("price_current", "float8"),
