@@ -114,49 +114,96 @@ def _encode_scattered(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]]
 def _encode_variable(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]]) -> bytes:
     """Rows with text fields have different widths: group the rows by their text byte lengths.
 
-    Rows of one group share one record type (each text a fixed ``S<len>`` field), so a group is
-    encoded whole by :func:`_encode_group`'s column-at-a-time writes, NULL numbers included. Text
-    values are labels, so there are few groups whatever the number of rows. COPY order follows the
-    groups (row order within a group is kept), which a table does not care about.
+    Rows of one group share one record type (each text a fixed ``S<len>`` field), so a group is one
+    structured array filled column by column, NULL numbers included. Columns become NumPy arrays
+    once for the whole batch; a group only gathers its rows. Text values are labels, so there are
+    few groups whatever the number of rows. COPY order follows the groups (row order within a group
+    is kept), which a table does not care about.
     """
+    n = frame.height
     texts = [name for name, kind in columns if kind == "text"]
-    lengths = [pl.col(name).cast(pl.String).str.len_bytes().cast(pl.Int32).fill_null(-1).alias(f"_text_{name}")
-               for name in texts]
-    keys = [f"_text_{name}" for name in texts]
-    keyed = frame.select([name for name, _ in columns]).with_columns(lengths)
-    layouts = keyed.select(keys).n_unique()
-    if layouts > MAX_LAYOUT_GROUPS:  # free text, not labels: per-group overhead would dominate
+    keys = [f"_len_{index}" for index in range(len(texts))]
+    lengths = frame.select([pl.col(name).cast(pl.String).str.len_bytes().cast(pl.Int64).fill_null(-1).alias(key)
+                            for name, key in zip(texts, keys, strict=True)])
+    groups = lengths.with_row_index("_row").group_by(keys).agg(pl.col("_row"))
+    if groups.height > MAX_LAYOUT_GROUPS:  # free text, not labels: per-group overhead would dominate
         return _encode_scattered(frame, columns)
+    # Whole-batch NumPy columns: fixed-width values (nulls filled) with their null masks, texts as
+    # NUL-padded S<max> arrays that a group narrows to its exact length.
+    fixed: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+    padded: dict[str, np.ndarray] = {}
+    for name, kind in columns:
+        series = frame.get_column(name)
+        if kind == "text":
+            widest = max(int(lengths.get_column(keys[texts.index(name)]).max() or 0), 1)  # type: ignore[arg-type]
+            padded[name] = np.array(series.cast(pl.String).fill_null("").cast(pl.Binary).to_list(), dtype=f"S{widest}")
+        else:
+            fixed[name] = (np.asarray(_column_values(series, kind), dtype=_NUMPY[kind]),
+                           series.is_null().to_numpy() if series.null_count() else None)
     parts: list[bytes] = []
-    for layout, group in keyed.partition_by(keys, as_dict=True, maintain_order=True).items():
-        widths = dict(zip(texts, layout, strict=True))
-        values = {name: np.array(group.get_column(name).cast(pl.String).cast(pl.Binary).to_list(),
-                                 dtype=f"S{widths[name]}") for name in texts if widths[name] > 0}
-        parts.append(_encode_group(group, columns, {name: b"" if widths[name] == 0 else None
-                                                    for name in texts if widths[name] <= 0}, values))
+    written = 0
+    for layout in groups.iter_rows():
+        rows = np.sort(np.asarray(layout[-1], dtype=np.int64))  # keep row order within the group
+        widths = dict(zip(texts, (int(width) for width in layout[:-1]), strict=True))
+        parts.append(_encode_records(rows, columns, fixed, {
+            name: padded[name][rows].astype(f"S{width}") if width > 0 else (b"" if width == 0 else None)
+            for name, width in widths.items()}))
+        written += rows.shape[0]
+    assert written == n
     return b"".join(parts)
 
 
-def _encode_group(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]],
-                  texts: dict[str, bytes | None], row_texts: dict[str, np.ndarray] | None = None) -> bytes:
-    """Records of one layout: ``texts`` gives a text column's value shared by every row (None = NULL),
-    ``row_texts`` a column of same-length values (``S<len>`` arrays), one per row."""
-    n = frame.height
-    row_texts = row_texts or {}
-    shared = {**texts, **{name: b"x" * array.dtype.itemsize for name, array in row_texts.items()}}
+def _encode_records(rows: np.ndarray, columns: Sequence[tuple[str, PgType]],
+                    fixed: dict[str, tuple[np.ndarray, np.ndarray | None]],
+                    texts: dict[str, np.ndarray | bytes | None]) -> bytes:
+    """Records of ``rows`` sharing one layout: ``texts`` maps a text column to its ``S<len>`` values
+    (one per row), or to a value shared by every row (b"" empty, None NULL)."""
+    shared = {name: value if not isinstance(value, np.ndarray) else b"x" * value.dtype.itemsize
+              for name, value in texts.items()}
     dtype = _record_dtype(columns, shared)
+    records = np.empty(rows.shape[0], dtype=dtype)
+    records["_n"] = len(columns)
+    null_masks: list[tuple[int, int, np.ndarray]] = []
+    offset = 2
+    for name, kind in columns:
+        if kind == "text":
+            value = texts[name]
+            width = -1 if value is None else (value.dtype.itemsize if isinstance(value, np.ndarray) else len(value))
+            records[f"_len_{name}"] = width
+            if isinstance(value, np.ndarray):
+                records[name] = value
+            offset += 4 + max(width, 0)
+            continue
+        values, nulls = fixed[name]
+        width = _WIDTH[kind]
+        records[f"_len_{name}"] = width
+        records[name] = values[rows]
+        if nulls is not None:
+            mask = nulls[rows]
+            if mask.any():
+                records[f"_len_{name}"][mask] = -1
+                null_masks.append((offset + 4, width, mask))
+        offset += 4 + width
+    raw = records.view(np.uint8).reshape(rows.shape[0], dtype.itemsize)
+    if not null_masks:
+        return raw.tobytes()
+    # A NULL field has length -1 and no data bytes: drop those bytes from the affected records.
+    keep = np.ones(raw.shape, dtype=bool)
+    for start, width, mask in null_masks:
+        keep[mask, start : start + width] = False
+    return raw[keep].tobytes()
+
+
+def _encode_group(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]],
+                  texts: dict[str, bytes | None]) -> bytes:
+    n = frame.height
+    dtype = _record_dtype(columns, texts)
     records = np.empty(n, dtype=dtype)
     records["_n"] = len(columns)
     null_masks: list[tuple[int, int, np.ndarray]] = []
     offset = 2
     for name, kind in columns:
         if kind == "text":
-            if name in row_texts:
-                width = row_texts[name].dtype.itemsize
-                records[f"_len_{name}"] = width
-                records[name] = row_texts[name]
-                offset += 4 + width
-                continue
             value = texts.get(name)
             records[f"_len_{name}"] = -1 if value is None else len(value)
             if value:
