@@ -74,7 +74,11 @@ class LedgerTrace:
 
 
 class MarkBook:
-    """Closes of closed candles per (coin, timeframe), queried as of any instant."""
+    """Closes of closed candles per (coin, timeframe), queried as of any instant.
+
+    ``carried`` holds, per series, one close from before every stored one (the replay's latest
+    close before the current window): it answers for instants before the first stored close.
+    """
 
     def __init__(self, prices: pl.DataFrame) -> None:
         frame = prices.select(
@@ -83,22 +87,38 @@ class MarkBook:
             close_time_us().alias("close_time"),
             pl.col("close").cast(pl.Float64),
         ).sort("coin_id", "timeframe", "close_time")
-        coins = frame.get_column("coin_id").to_numpy()
-        frames = frame.get_column("timeframe").to_numpy()
-        self.times = frame.get_column("close_time").to_numpy()
-        self.closes = frame.get_column("close").to_numpy()
-        self._series = series_spans(coins, frames)
-        self.first = int(self.times.min()) if self.times.size else None
-        self.last = int(self.times.max()) if self.times.size else None
+        times, closes = frame.get_column("close_time").to_numpy(), frame.get_column("close").to_numpy()
+        spans = series_spans(frame.get_column("coin_id").to_numpy(), frame.get_column("timeframe").to_numpy())
+        self._index({key: (times[lo:hi], closes[lo:hi]) for key, (lo, hi) in spans.items()}, {})
+
+    @classmethod
+    def from_series(cls, series: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]],
+                    carried: dict[tuple[int, int], tuple[int, float]]) -> MarkBook:
+        """A book from sorted (close times, closes) per series plus one earlier close per series."""
+        book = cls.__new__(cls)
+        book._index(series, carried)
+        return book
+
+    def _index(self, series: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]],
+               carried: dict[tuple[int, int], tuple[int, float]]) -> None:
+        self._series = {key: value for key, value in series.items() if value[0].size}
+        self._carried = carried
+        starts = [int(t[0]) for t, _ in self._series.values()] + [t for t, _ in carried.values()]
+        ends = [int(t[-1]) for t, _ in self._series.values()] + [t for t, _ in carried.values()]
+        self.first = min(starts, default=None)
+        self.last = max(ends, default=None)
 
     def marks(self, coin_id: int, timeframe: int, at: np.ndarray) -> np.ndarray:
         """Latest close at or before each time in ``at`` (NaN when no candle has closed yet)."""
-        span = self._series.get((coin_id, timeframe))
-        if span is None:
-            return np.full(at.size, np.nan)
-        lo, hi = span
-        index = np.searchsorted(self.times[lo:hi], at, side="right") - 1
-        return np.where(index >= 0, self.closes[lo:hi][np.maximum(index, 0)], np.nan)
+        key = (coin_id, timeframe)
+        carried = self._carried.get(key)
+        before = np.full(at.size, np.nan) if carried is None else np.where(at >= carried[0], carried[1], np.nan)
+        stored = self._series.get(key)
+        if stored is None:
+            return before
+        times, closes = stored
+        index = np.searchsorted(times, at, side="right") - 1
+        return np.where(index >= 0, closes[np.maximum(index, 0)], before)
 
 
 def _points(trace: LedgerTrace, book: MarkBook) -> np.ndarray:
@@ -112,7 +132,9 @@ def _points(trace: LedgerTrace, book: MarkBook) -> np.ndarray:
     return np.unique(np.concatenate([trace.times.astype(np.int64), midnights, [as_of]]))
 
 
-def _unrealized(trace: LedgerTrace, points: np.ndarray, book: MarkBook) -> np.ndarray:
+def unrealized_at(trace: LedgerTrace, points: np.ndarray, book: MarkBook) -> np.ndarray:
+    """Unrealized PnL at each of the sorted ``points``: Σ units × (mark − entry) over the positions
+    open then (the trace's last fill of each position at or before the point), in position-id order."""
     order = np.argsort(trace.position_id, kind="stable")  # segments per position, in fill order
     pid, start = trace.position_id[order], trace.times[order].astype(np.int64)
     same_next = np.r_[pid[1:] == pid[:-1], False]
@@ -145,7 +167,7 @@ def equity_curve(starting_capital: float, trace: LedgerTrace, book: MarkBook) ->
     known = last_fill >= 0
     realized = np.where(known, trace.realized[np.maximum(last_fill, 0)] if trace.times.size else 0.0, 0.0)
     allocated = np.where(known, trace.allocated[np.maximum(last_fill, 0)] if trace.times.size else 0.0, 0.0)
-    unrealized = _unrealized(trace, points, book)
+    unrealized = unrealized_at(trace, points, book)
     equity = starting_capital + realized + unrealized
     peak = np.maximum.accumulate(equity)
     return pl.DataFrame(

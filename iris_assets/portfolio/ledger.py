@@ -61,34 +61,49 @@ def ledger_frame(columns: dict[str, list[Any]]) -> pl.DataFrame:
     return pl.DataFrame(raw).cast(pl.Schema(LEDGER_SCHEMA))
 
 
+class LedgerTracer:
+    """Rebuilds the trace from ledger rows chunk by chunk (chunks in sequence order), carrying the
+    running realized PnL, Σ cost basis and each position's cost from one chunk to the next."""
+
+    def __init__(self) -> None:
+        self.realized = 0.0
+        self.allocated = 0.0
+        self.costs: dict[int, float] = {}
+
+    def extend(self, actions: pl.DataFrame) -> LedgerTrace:
+        """The trace of the next ledger rows."""
+        rows = actions.sort("sequence")
+        pid = rows.get_column("position_id").to_numpy()
+        units = rows.get_column("position_units_after").to_numpy()
+        entry = rows.get_column("position_entry_after").to_numpy()
+        realized_rows = rows.get_column("realized_pnl").to_list()
+        realized_after = np.empty(rows.height)
+        allocated_after = np.empty(rows.height)
+        costs = self.costs
+        realized, allocated = self.realized, self.allocated
+        fills = zip(pid.tolist(), units.tolist(), entry.tolist(), realized_rows, strict=True)
+        for i, (position, u, e, gain) in enumerate(fills):
+            realized = realized + gain
+            cost = u * e
+            allocated = allocated - costs.get(position, 0.0) + cost
+            costs[position] = cost
+            realized_after[i], allocated_after[i] = realized, allocated
+        self.realized, self.allocated = realized, allocated
+        return LedgerTrace(
+            times=rows.select(epoch_us("executed_at")).to_series().to_numpy(),
+            realized=realized_after,
+            allocated=allocated_after,
+            position_id=pid,
+            coin_id=rows.get_column("coin_id").to_numpy(),
+            timeframe=rows.get_column("timeframe").to_numpy(),
+            units=units,
+            entry=entry,
+        )
+
+
 def trace_from_ledger(actions: pl.DataFrame) -> LedgerTrace:
     """Portfolio totals after each fill, recomputed from ledger rows alone."""
-    rows = actions.sort("sequence")
-    pid = rows.get_column("position_id").to_numpy()
-    units = rows.get_column("position_units_after").to_numpy()
-    entry = rows.get_column("position_entry_after").to_numpy()
-    realized_rows = rows.get_column("realized_pnl").to_list()
-    realized_after = np.empty(rows.height)
-    allocated_after = np.empty(rows.height)
-    costs: dict[int, float] = {}
-    realized = allocated = 0.0
-    fills = zip(pid.tolist(), units.tolist(), entry.tolist(), realized_rows, strict=True)
-    for i, (position, u, e, gain) in enumerate(fills):
-        realized = realized + gain
-        cost = u * e
-        allocated = allocated - costs.get(position, 0.0) + cost
-        costs[position] = cost
-        realized_after[i], allocated_after[i] = realized, allocated
-    return LedgerTrace(
-        times=rows.select(epoch_us("executed_at")).to_series().to_numpy(),
-        realized=realized_after,
-        allocated=allocated_after,
-        position_id=pid,
-        coin_id=rows.get_column("coin_id").to_numpy(),
-        timeframe=rows.get_column("timeframe").to_numpy(),
-        units=units,
-        entry=entry,
-    )
+    return LedgerTracer().extend(actions)
 
 
 def replay_ledger(

@@ -53,7 +53,7 @@ class Position:
     entry: float = 0.0
     base_units: float = 0.0
     levels: tuple[float, float] | None = None
-    scan_from: int = 0
+    scan_lo: int = 0  # stop search: the next candle to check closes at or after this (epoch µs)
     realized: float = 0.0
     closed_at: int | None = None
     last_fill: float = 0.0

@@ -9,6 +9,15 @@ position, so after each decision the next stop hit is searched (vectorised) only
 up to the next decision on that series and queued as an event. Every candle is scanned at most
 once, and the Python loop runs over decisions and fills, not over candles.
 
+The run goes through time windows (``Replay.window``): decisions taking effect in [lo, hi) and
+the candles closing then. A search that reaches the window end without a hit resumes at the next
+window's start from where it stopped (the position remembers the close time it reached), stops
+closing before ``hi`` fire at the window end, and the window's fills are final from then on, so
+the equity curve (``equity_windows``) and the ledger chunk are produced per window. Splitting a
+search into consecutive pieces finds the same first hit, so any window size gives the same run;
+memory holds one window. A decision that changes nothing in any state (HOLD, or no usable price)
+only continues the series' stop search, so leaving it out changes nothing either.
+
 Rules (DECISIONS.md 24–27 on top of reference 4): sizing in ``sizing``, signal intents in
 ``rules``, limits after the trade for opens and resizes in ``limits``, ATR stops in ``stops``,
 accounting and the ledger in ``ledger``, the equity curve in ``equity``, the positions and state
@@ -26,12 +35,13 @@ import numpy as np
 import polars as pl
 
 from iris_assets.portfolio.equity import (
+    MINUTE_US,
     LedgerTrace,
     MarkBook,
     close_time_us,
     epoch_us,
-    equity_curve,
 )
+from iris_assets.portfolio.equity_windows import EquityWindows
 from iris_assets.portfolio.ledger import (
     CLOSE_POSITION,
     INCREASE_POSITION,
@@ -40,6 +50,7 @@ from iris_assets.portfolio.ledger import (
     REBALANCE,
     REDUCE_POSITION,
     SIGNAL,
+    LedgerTracer,
     ledger_frame,
 )
 from iris_assets.portfolio.limits import buy_room
@@ -60,6 +71,7 @@ class Simulation:
     positions: pl.DataFrame  # one row per position lifecycle (``positions.POSITION_SCHEMA``)
     state: dict[str, Any]
     equity: pl.DataFrame  # ``equity.EQUITY_SCHEMA``
+    replayed: pl.DataFrame | None = None  # the curve rebuilt from the ledger rows alone, same schema
 
 
 def _float_or_none(value: Any) -> float | None:
@@ -67,8 +79,9 @@ def _float_or_none(value: Any) -> float | None:
 
 
 class _Engine:
-    def __init__(self, candles: StopCandles, sectors: dict[int, int | None], settings: PortfolioSettings) -> None:
-        self.candles = candles
+    def __init__(self, sectors: dict[int, int | None], settings: PortfolioSettings) -> None:
+        self.candles = StopCandles(pl.DataFrame(schema=_CANDLE_SCHEMA))
+        self.window_hi = 0  # candles of the current window close before this (epoch µs)
         self.sectors = sectors
         self.settings = settings
         self.open: dict[tuple[int, int], Position] = {}
@@ -77,9 +90,33 @@ class _Engine:
         self.realized = 0.0
         self.allocated = 0.0
         self.next_position_id = 1
+        self.sequence = 0
         self.stop_queue: list[tuple[int, int, int, int, StopHit]] = []
         self.rows: dict[str, list[Any]] = {name: [] for name in LEDGER_SCHEMA}
         self.trace: dict[str, list[Any]] = {name: [] for name in TRACE_FIELDS}
+
+    # ---- windows ------------------------------------------------------------------------------
+    def begin_window(self, candles: StopCandles, hi: int, first_effective: dict[tuple[int, int], int]) -> None:
+        """Continue the stop search of every open position over the new window's candles, up to the
+        first decision of its series in the window (the queue orders hits, so the order is free)."""
+        self.candles, self.window_hi = candles, hi
+        for key in sorted(self.open):
+            self._search(self.open[key], first_effective.get(key))
+
+    def take_fills(self) -> tuple[pl.DataFrame, LedgerTrace]:
+        """Ledger rows and trace of the fills since the last call."""
+        actions = ledger_frame(self.rows)
+        trace = LedgerTrace(
+            **{
+                name: np.array(
+                    values, dtype=np.int64 if name in ("times", "position_id", "coin_id", "timeframe") else float
+                )
+                for name, values in self.trace.items()
+            }
+        )
+        self.rows = {name: [] for name in LEDGER_SCHEMA}
+        self.trace = {name: [] for name in TRACE_FIELDS}
+        return actions, trace
 
     # ---- events -------------------------------------------------------------------------------
     def stops_until(self, instant: float) -> None:
@@ -90,17 +127,20 @@ class _Engine:
             assert position.position_id == position_id
             self._fill(position, -position.units, hit.price, at, CLOSE_POSITION, hit.reason, None)
 
-    def decide(self, row: dict[str, Any], effective: int, next_effective: int | None) -> None:
-        key = (row["coin_id"], row["timeframe"])
+    def decide(self, key: tuple[int, int], timestamp: int, decision: str, raw_confidence: float | None,
+               regime: str | None, atr: float | None, raw_price: float | None, effective: int,
+               next_effective: int | None) -> None:
+        """Apply one final signal (taking effect at ``effective``) to the position of its series."""
         position = self.open.get(key)
-        confidence = _float_or_none(row["confidence"]) or 0.0
-        intent = intent_of(row["decision"], confidence, self.settings)
-        price = _float_or_none(row["price"])
-        signal = (row["decision"], row["timestamp"], min(max(confidence, 0.0), 1.0))
+        confidence = _float_or_none(raw_confidence) or 0.0
+        intent = intent_of(decision, confidence, self.settings)
+        price = _float_or_none(raw_price)
+        signal = (decision, timestamp, min(max(confidence, 0.0), 1.0))
         restart = False
         if price is not None and price > 0:
             if intent is Intent.TARGET:
-                restart = self._to_target(key, position, row, confidence, price, effective, signal)
+                restart = self._to_target(key, position, confidence, regime, _float_or_none(atr), price, effective,
+                                          signal)
             elif position is not None and intent is Intent.CLOSE:
                 self._fill(position, -position.units, price, effective, CLOSE_POSITION, SIGNAL, signal)
             elif position is not None and intent is Intent.HALVE:
@@ -109,15 +149,18 @@ class _Engine:
                     self._fill(position, -sell, price, effective, REDUCE_POSITION, SIGNAL, signal)
         position = self.open.get(key)
         if position is not None:
-            self._schedule_stop(position, effective, next_effective, restart)
+            if restart:  # new levels: search from the candle opening at the fill (closing tf later)
+                position.scan_lo = effective + position.timeframe * MINUTE_US
+            self._search(position, next_effective)
 
     # ---- sizing -------------------------------------------------------------------------------
     def _to_target(
         self,
         key: tuple[int, int],
         position: Position | None,
-        row: dict[str, Any],
         confidence: float,
+        regime: str | None,
+        atr: float | None,
         price: float,
         effective: int,
         signal: tuple[Any, ...],
@@ -126,12 +169,11 @@ class _Engine:
         settings = self.settings
         capital = settings.starting_capital + self.realized
         own_cost = position.units * position.entry if position is not None else 0.0
-        atr = _float_or_none(row["atr"])
         target = target_notional(
             capital=capital,
             available=capital - self.allocated + own_cost,
             confidence=confidence,
-            regime=row["regime"],
+            regime=regime,
             price=price,
             atr=atr,
             settings=settings,
@@ -212,29 +254,14 @@ class _Engine:
             self.closed.append(self.open.pop(key))
         decision, decision_time, confidence = signal if signal is not None else (None, None, None)
         levels = position.levels
-        values = {
-            "sequence": len(self.rows["sequence"]) + 1,
-            "executed_at": at,
-            "position_id": position.position_id,
-            "coin_id": position.coin_id,
-            "timeframe": position.timeframe,
-            "action": action,
-            "reason": reason,
-            "decision": decision,
-            "decision_timestamp": decision_time,
-            "confidence": confidence,
-            "units": units,
-            "price": price,
-            "notional": notional,
-            "fee": fee,
-            "realized_pnl": gain,
-            "position_units_after": position.units,
-            "position_entry_after": position.entry,
-            "stop_loss": levels[0] if levels else None,
-            "take_profit": levels[1] if levels else None,
-        }
-        for name, value in values.items():
-            self.rows[name].append(value)
+        self.sequence += 1
+        values = (
+            self.sequence, at, position.position_id, position.coin_id, position.timeframe, action, reason,
+            decision, decision_time, confidence, units, price, notional, fee, gain, position.units,
+            position.entry, levels[0] if levels else None, levels[1] if levels else None,
+        )
+        for column, value in zip(self.rows.values(), values, strict=True):
+            column.append(value)
         trace = (
             at,
             self.realized,
@@ -245,32 +272,40 @@ class _Engine:
             position.units,
             position.entry,
         )
-        for name, value in zip(self.trace, trace, strict=True):
-            self.trace[name].append(value)
+        for column, value in zip(self.trace.values(), trace, strict=True):
+            column.append(value)
 
     # ---- stops --------------------------------------------------------------------------------
-    def _schedule_stop(self, position: Position, effective: int, next_effective: int | None, restart: bool) -> None:
-        """Queue the first stop hit among the candles up to the series' next decision."""
-        key = (position.coin_id, position.timeframe)
-        series = self.candles.series(key)
-        if position.levels is None or series is None:
+    def _search(self, position: Position, until: int | None) -> None:
+        """Queue the first stop hit among the window's candles closing from ``position.scan_lo`` up to
+        ``until`` (the series' next decision; None: the window end), else remember how far it got."""
+        if position.levels is None:
             return
-        start = int(np.searchsorted(series.open_time, effective, side="left")) if restart else position.scan_from
-        end = series.open_time.size
-        if next_effective is not None:
-            end = int(np.searchsorted(series.close_time, next_effective, side="right"))
-        hit = first_stop_hit(series.open, series.high, series.low, position.levels, start, end)
-        if hit is None:
-            position.scan_from = max(start, end)
-            return
-        at = int(series.close_time[hit.candle])
-        heapq.heappush(self.stop_queue, (at, key[0], key[1], position.position_id, hit))
+        series = self.candles.series((position.coin_id, position.timeframe))
+        if series is not None:
+            closes = series.close_time
+            start = int(np.searchsorted(closes, position.scan_lo, side="left"))
+            end = closes.size if until is None else int(np.searchsorted(closes, until, side="right"))
+            hit = first_stop_hit(series.open, series.high, series.low, position.levels, start, end)
+            if hit is not None:
+                at = int(closes[hit.candle])
+                heapq.heappush(self.stop_queue, (at, position.coin_id, position.timeframe, position.position_id, hit))
+                return
+        position.scan_lo = max(position.scan_lo, self.window_hi if until is None else until + 1)
+
+
+_CANDLE_SCHEMA: dict[str, pl.DataType] = {
+    "coin_id": pl.Int32(), "timeframe": pl.Int16(), "timestamp": pl.Datetime("us", "UTC"), "open": pl.Float64(),
+    "high": pl.Float64(), "low": pl.Float64(), "close": pl.Float64(),
+}
+_NO_DECISION = "HOLD"
 
 
 def _prepared(decisions: pl.DataFrame) -> pl.DataFrame:
     unknown = set(decisions.get_column("decision").drop_nulls().unique().to_list()) - LABELS
     if unknown or decisions.get_column("decision").null_count():
         raise ValueError(f"unknown final signals {sorted(unknown)} (or null); expected one of {sorted(LABELS)}")
+    price = pl.col("price").cast(pl.Float64)
     return (
         decisions.select(
             pl.col("coin_id").cast(pl.Int64),
@@ -281,10 +316,11 @@ def _prepared(decisions: pl.DataFrame) -> pl.DataFrame:
             pl.col("confidence").cast(pl.Float64),
             pl.col("regime").cast(pl.String),
             pl.col("atr").cast(pl.Float64),
-            pl.col("price").cast(pl.Float64),
+            price,
         )
-        .with_row_index("row")
-        .sort("effective", "coin_id", "timeframe", "timestamp", "row")
+        # Rows that can change nothing only continue their series' stop search (module docstring).
+        .filter((pl.col("decision") != _NO_DECISION) & (price > 0) & price.is_not_nan())
+        .sort("effective", "coin_id", "timeframe", "timestamp")
         .with_columns(pl.col("effective").shift(-1).over("coin_id", "timeframe").alias("next_effective"))
     )
 
@@ -294,43 +330,84 @@ def _sector_map(sectors: pl.DataFrame) -> dict[int, int | None]:
     return {int(coin): (None if sector is None else int(sector)) for coin, sector in rows}
 
 
+class Replay:
+    """The simulation run window by window, in time order (see the module docstring).
+
+    ``window(lo, hi, decisions, candles)`` takes the final signals whose effect time (bar open +
+    timeframe) is in [lo, hi) and the closed candles whose close time is in [lo, hi); ``finish``
+    returns the ``Simulation``, its ``replayed`` curve rebuilt from the ledger rows alone.
+    """
+
+    def __init__(self, sectors: pl.DataFrame, settings: PortfolioSettings | None = None) -> None:
+        self.settings = settings or PortfolioSettings()
+        self._engine = _Engine(_sector_map(sectors), self.settings)
+        self._equity = EquityWindows(self.settings.starting_capital)
+        self._replayed = EquityWindows(self.settings.starting_capital)
+        self._tracer = LedgerTracer()
+        self._ledger: list[pl.DataFrame] = []
+        self._marks: dict[tuple[int, int], tuple[int, float]] = {}  # latest close of each series so far
+        self.decisions = 0  # decisions that could act (HOLD and rows without a price excluded)
+
+    def window(self, lo: int, hi: int, decisions: pl.DataFrame, candles: pl.DataFrame | StopCandles) -> None:
+        """Run one window (epoch µs bounds); windows must come in time order without gaps."""
+        stop_candles = candles if isinstance(candles, StopCandles) else StopCandles(candles)
+        prepared = _prepared(decisions)
+        self.decisions += prepared.height
+        engine = self._engine
+        firsts = prepared.group_by("coin_id", "timeframe").agg(pl.col("effective").min())
+        engine.begin_window(stop_candles, hi, {(c, t): e for c, t, e in firsts.iter_rows()})
+        columns = [prepared.get_column(c).to_list() for c in (
+            "coin_id", "timeframe", "timestamp", "decision", "confidence", "regime", "atr", "price", "effective",
+            "next_effective")]
+        for coin, timeframe, timestamp, decision, confidence, regime, atr, price, at, next_at in zip(
+                *columns, strict=True):
+            engine.stops_until(at)
+            engine.decide((coin, timeframe), timestamp, decision, confidence, regime, atr, price, at, next_at)
+        engine.stops_until(hi - 1)  # what closes before hi comes before every later decision
+        actions, trace = engine.take_fills()
+        if actions.height:
+            self._ledger.append(actions)
+        book = MarkBook.from_series(stop_candles.closes(), self._marks)
+        first, last = stop_candles.first_close, stop_candles.last_close
+        self._equity.add(lo, hi, trace, book, first, last)
+        self._replayed.add(lo, hi, self._tracer.extend(actions), book, first, last)
+        self._marks = {**self._marks, **stop_candles.last_closes()}  # the window's newest close wins
+
+    def finish(self) -> Simulation:
+        """The run's ledger, positions, state and equity curve (plus the curve replayed from the ledger)."""
+        engine = self._engine
+        book = MarkBook.from_series({}, self._marks)
+        equity = self._equity.finish(book)
+        replayed = self._replayed.finish(book)
+        actions = pl.concat(self._ledger) if self._ledger else ledger_frame({name: [] for name in LEDGER_SCHEMA})
+        as_of_us = int(equity.select(epoch_us("timestamp")).to_series()[-1]) if equity.height else None
+        return Simulation(
+            actions,
+            positions_frame([*engine.closed, *engine.open.values()], book, as_of_us),
+            portfolio_state(list(engine.open.values()), equity, self.settings),
+            equity,
+            replayed,
+        )
+
+
 def simulate(
     decisions: pl.DataFrame,
     candles: pl.DataFrame,
     sectors: pl.DataFrame,
     settings: PortfolioSettings | None = None,
 ) -> Simulation:
-    """Run the paper portfolio over ``decisions`` with stops enforced on ``candles``.
+    """Run the paper portfolio over ``decisions`` with stops enforced on ``candles`` (one window).
 
     decisions: coin_id, timeframe, timestamp (bar open, UTC), decision (final-signal label),
     confidence, regime, atr, price (that bar's close). candles: coin_id, timeframe, timestamp
     (open), open, high, low, close — closed candles only. sectors: coin_id, sector_id.
     """
-    settings = settings or PortfolioSettings()
-    engine = _Engine(StopCandles(candles), _sector_map(sectors), settings)
-    prepared = _prepared(decisions)
-    effective = prepared.get_column("effective").to_list()
-    following = prepared.get_column("next_effective").to_list()
-    for row, at, next_at in zip(prepared.iter_rows(named=True), effective, following, strict=True):
-        engine.stops_until(at)
-        engine.decide(row, at, next_at)
-    engine.stops_until(math.inf)
-
-    actions = ledger_frame(engine.rows)
-    trace = LedgerTrace(
-        **{
-            name: np.array(
-                values, dtype=np.int64 if name in ("times", "position_id", "coin_id", "timeframe") else float
-            )
-            for name, values in engine.trace.items()
-        }
-    )
-    book = MarkBook(candles)
-    equity = equity_curve(settings.starting_capital, trace, book)
-    as_of_us = int(equity.select(epoch_us("timestamp")).to_series()[-1]) if equity.height else None
-    return Simulation(
-        actions,
-        positions_frame([*engine.closed, *engine.open.values()], book, as_of_us),
-        portfolio_state(list(engine.open.values()), equity, settings),
-        equity,
-    )
+    bounds = [
+        frame.select(close_time_us().min().alias("lo"), close_time_us().max().alias("hi")).row(0)
+        for frame in (decisions, candles) if frame.height
+    ]
+    lo = min((b[0] for b in bounds), default=0)
+    hi = max((b[1] for b in bounds), default=0) + 1
+    replay = Replay(sectors, settings)
+    replay.window(lo, hi, decisions, candles)
+    return replay.finish()

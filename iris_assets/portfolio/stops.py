@@ -12,12 +12,13 @@ The search is vectorised over a slice of the candle arrays rather than walked ba
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import numpy as np
 import polars as pl
 
-from iris_assets.portfolio.equity import close_time_us, epoch_us, series_spans
+from iris_assets.portfolio.equity import MINUTE_US, close_time_us, epoch_us, series_spans
 from iris_assets.portfolio.settings import PortfolioSettings
 
 STOP_LOSS = "stop_loss"
@@ -68,10 +69,17 @@ class CandleSeries(NamedTuple):
     open: np.ndarray
     high: np.ndarray
     low: np.ndarray
+    close: np.ndarray
+
+
+SeriesKey = tuple[int, int]  # (coin_id, timeframe)
 
 
 class StopCandles:
-    """Closed candles per (coin, timeframe) as NumPy views, for the stop search."""
+    """Closed candles per (coin, timeframe) as NumPy arrays, for the stop search and the marks.
+
+    The replay builds one per time window, so it holds a window's candles, not the history.
+    """
 
     def __init__(self, candles: pl.DataFrame) -> None:
         frame = candles.select(
@@ -79,17 +87,44 @@ class StopCandles:
             pl.col("timeframe").cast(pl.Int64),
             epoch_us("timestamp").alias("open_time"),
             close_time_us().alias("close_time"),
-            *(pl.col(c).cast(pl.Float64) for c in ("open", "high", "low")),
+            *(pl.col(c).cast(pl.Float64) for c in ("open", "high", "low", "close")),
         ).sort("coin_id", "timeframe", "open_time")
-        self._arrays = {c: frame.get_column(c).to_numpy() for c in frame.columns}
-        self._spans = series_spans(self._arrays["coin_id"], self._arrays["timeframe"])
-        self._cache: dict[tuple[int, int], CandleSeries] = {}
+        arrays = {c: frame.get_column(c).to_numpy() for c in frame.columns}
+        spans = series_spans(arrays["coin_id"], arrays["timeframe"])
+        self._index({key: CandleSeries(*(arrays[c][lo:hi] for c in CandleSeries._fields))
+                     for key, (lo, hi) in spans.items()})
 
-    def series(self, key: tuple[int, int]) -> CandleSeries | None:
+    @classmethod
+    def from_records(cls, records: Iterable[tuple[int, int, np.ndarray]]) -> StopCandles:
+        """Candles from (coin_id, timeframe, records) per series, without a frame: records is a structured
+        array with fields timestamp (open time, epoch µs), open, high, low, close, in any order."""
+        candles = cls.__new__(cls)
+        series = {}
+        for coin_id, timeframe, rows in records:
+            if not rows.size:
+                continue
+            opens = rows["timestamp"]
+            if opens.size > 1 and not bool(np.all(opens[1:] > opens[:-1])):
+                rows = rows[np.argsort(opens, kind="stable")]
+                opens = rows["timestamp"]
+            series[(int(coin_id), int(timeframe))] = CandleSeries(
+                opens, opens + int(timeframe) * MINUTE_US, rows["open"], rows["high"], rows["low"], rows["close"])
+        candles._index(series)
+        return candles
+
+    def _index(self, series: dict[SeriesKey, CandleSeries]) -> None:
+        self._series = series
+        self.first_close = min((int(s.close_time[0]) for s in series.values()), default=None)
+        self.last_close = max((int(s.close_time[-1]) for s in series.values()), default=None)
+
+    def series(self, key: SeriesKey) -> CandleSeries | None:
         """Arrays of one (coin, timeframe), or None without candles."""
-        cached = self._cache.get(key)
-        if cached is None and key in self._spans:
-            lo, hi = self._spans[key]
-            cached = CandleSeries(*(self._arrays[c][lo:hi] for c in ("open_time", "close_time", "open", "high", "low")))
-            self._cache[key] = cached
-        return cached
+        return self._series.get(key)
+
+    def closes(self) -> dict[SeriesKey, tuple[np.ndarray, np.ndarray]]:
+        """Close times and closes of every series."""
+        return {key: (s.close_time, s.close) for key, s in self._series.items()}
+
+    def last_closes(self) -> dict[SeriesKey, tuple[int, float]]:
+        """Close time and close of the newest candle of each series."""
+        return {key: (int(s.close_time[-1]), float(s.close[-1])) for key, s in self._series.items()}

@@ -1,19 +1,20 @@
 """``portfolio``: the paper account traded from final signals, with its ledger and projections."""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import polars as pl
 from pydantic import Field
 
 from iris_assets.indicators.assets.indicators import TIMEFRAMES
-from iris_assets.portfolio.ledger import replay_ledger
+from iris_assets.portfolio.rules import LABELS
 from iris_assets.portfolio.settings import PortfolioSettings
-from iris_assets.portfolio.simulation import simulate
+from iris_assets.portfolio.simulation import Replay, Simulation
+from iris_assets.portfolio.stops import StopCandles
 from iris_resources.db.resources import TransactionResource
 from iris_resources.market_data.queries import MarketDataQueries
-from iris_resources.portfolio.queries import PortfolioQueries
+from iris_resources.portfolio.queries import CandleSource, PortfolioQueries, SignalLog, candle_series
 from iris_resources.settings import get_settings
 from iris_resources.signals.queries import DecisionQueries
 
@@ -21,6 +22,14 @@ PAPER_ACCOUNT = "paper"
 _EVENTS = {"OPEN_POSITION": "portfolio_position_opened", "CLOSE_POSITION": "portfolio_position_closed",
            "INCREASE_POSITION": "portfolio_rebalanced", "REDUCE_POSITION": "portfolio_rebalanced"}
 TOLERANCE = 1e-6
+# Decisions taking effect and candles closing in one window are read and replayed together; the
+# result does not depend on the size (``simulation.Replay``), memory does (~130 k candles at 100 coins).
+REPLAY_WINDOW = timedelta(days=14)
+
+
+def _us(moment: datetime) -> int:
+    """Epoch microseconds of an aware datetime (exact integer arithmetic)."""
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
 
 
 class PortfolioConfig(dg.Config):
@@ -42,6 +51,24 @@ class PortfolioConfig(dg.Config):
             max_position_size=self.max_position_size, max_positions=self.max_positions,
             max_sector_exposure=self.max_sector_exposure, max_exposure=self.max_exposure,
             stop_atr_multiplier=self.stop_atr_multiplier, take_profit_atr_multiplier=self.take_profit_atr_multiplier)
+
+
+def _replay(query: PortfolioQueries, log: SignalLog, series: list[CandleSource], timeframes: list[int],
+            replay: Replay) -> Simulation:
+    """Feed the replay window by window: final signals taking effect and closed candles closing in
+    [lo, lo + REPLAY_WINDOW), from the first signal's bar to the last signal or candle close."""
+    if log.first is not None and log.last_effective is not None:
+        first = log.first.astimezone(UTC)
+        newest = datetime.now(UTC)  # closed candles only: nothing opening after now
+        candles_end = query.candles_end(series)
+        end = max(log.last_effective, candles_end) if candles_end is not None else log.last_effective
+        lo = first
+        while lo <= end:
+            hi = lo + REPLAY_WINDOW
+            candles = StopCandles.from_records(query.closed_candle_window(series, first, newest, lo, hi))
+            replay.window(_us(lo), _us(hi), query.final_signal_window(timeframes, lo, hi), candles)
+            lo = hi
+    return replay.finish()
 
 
 def _checks(state: dict[str, object], positions: pl.DataFrame, equity: pl.DataFrame, replayed: pl.DataFrame,
@@ -102,32 +129,22 @@ def portfolio(context: dg.AssetExecutionContext, config: PortfolioConfig,
     """Replays the final-signal log through the paper account (sizing, caps after the trade, ATR stops
     enforced on closed candles including gaps) and replaces the ledger and its projections in one
     transaction. The replay is deterministic, so re-running with the same inputs changes nothing;
-    events announce only fills newer than the previous state."""
+    events announce only fills newer than the previous state. The log and the candles are read in
+    time windows of ``REPLAY_WINDOW`` (``simulation.Replay``), so memory does not grow with history."""
     settings = config.settings()
     with transaction.begin() as uow:
         account_id = uow.portfolio.ensure_paper_account(PAPER_ACCOUNT, settings.starting_capital)
         query = PortfolioQueries(uow.connection)
         previous = query.state(account_id)
-        decisions = query.final_signal_stream(config.timeframes)
-        market = MarketDataQueries(uow.connection)
-        coins = market.coin_frame()
-        traded = decisions.get_column("coin_id").unique().to_list() if not decisions.is_empty() else []
-        coins = coins.filter(pl.col("coin_id").is_in(traded))
-        frames = []
-        if not decisions.is_empty():
-            first = decisions.get_column("timestamp").min()
-            assert isinstance(first, datetime)
-            newest = datetime.now(UTC)
-            for timeframe in config.timeframes:
-                bars = market.closed_candles(coins, timeframe, first, newest)
-                if not bars.is_empty():
-                    frames.append(bars.select("coin_id", pl.lit(timeframe, dtype=pl.Int16).alias("timeframe"),
-                                              "timestamp", "open", "high", "low", "close"))
-        candles = pl.concat(frames) if frames else pl.DataFrame(schema={
-            "coin_id": pl.Int32, "timeframe": pl.Int16, "timestamp": pl.Datetime("us", "UTC"), "open": pl.Float64,
-            "high": pl.Float64, "low": pl.Float64, "close": pl.Float64})
-        sectors = DecisionQueries(uow.connection).coin_sectors(traded).select("coin_id", "sector_id")
-        result = simulate(decisions, candles, sectors, settings)
+        log = query.final_signal_log(config.timeframes)
+        unknown = log.labels - LABELS
+        if unknown:
+            raise ValueError(f"unknown final signals {sorted(unknown, key=str)} (or null); "
+                             f"expected one of {sorted(LABELS)}")
+        coins = MarketDataQueries(uow.connection).coin_frame().filter(pl.col("coin_id").is_in(log.coin_ids))
+        series = candle_series(coins, config.timeframes)
+        sectors = DecisionQueries(uow.connection).coin_sectors(log.coin_ids).select("coin_id", "sector_id")
+        result = _replay(query, log, series, config.timeframes, Replay(sectors, settings))
         state = {**result.state, "updated_at": datetime.now(UTC)}
         uow.portfolio.replace_ledger(account_id, result.actions, result.positions, result.equity, state)
         since = previous.get("as_of") if previous else None
@@ -143,13 +160,13 @@ def portfolio(context: dg.AssetExecutionContext, config: PortfolioConfig,
                              "realized_pnl": r["realized_pnl"]}}
                 for r in rows.iter_rows(named=True)])
         uow.commit()
-    prices = candles.select("coin_id", "timeframe", "timestamp", "close")
-    replayed = replay_ledger(result.actions, prices, settings.starting_capital)
+    replayed = result.replayed
+    assert replayed is not None  # Replay.finish always rebuilds the curve from the ledger
     equity = result.equity
     peak_drawdown = float(equity.get_column("drawdown").min()) if not equity.is_empty() else 0.0  # type: ignore[arg-type]
     by_action = dict(result.actions.group_by("action").len().rows()) if not result.actions.is_empty() else {}
     yield dg.MaterializeResult(asset_key="portfolio_actions", metadata={
-        "dagster/row_count": result.actions.height, "decisions": decisions.height,
+        "dagster/row_count": result.actions.height, "decisions": log.rows,
         "by_action": dg.MetadataValue.json({str(k): int(v) for k, v in by_action.items()})})
     yield dg.MaterializeResult(asset_key="portfolio_positions", metadata={
         "dagster/row_count": result.positions.height, "open": int(result.state["open_positions"])})
