@@ -78,9 +78,11 @@ class TransactionResource(dg.ConfigurableResource):
     database: DatabaseResource
     events: EventsResource | None = None
 
-    def begin(self) -> UnitOfWork:
-        """A new unit of work; use as ``with transaction.begin() as uow:``."""
+    def begin(self, isolation_level: str | None = None) -> UnitOfWork:
+        """A new unit of work; use as ``with transaction.begin() as uow:``.
+
+        ``isolation_level="REPEATABLE READ"`` gives every statement of the unit one snapshot."""
         engine = self.database.engine
         events = self.events
         publisher = (lambda: events.relay(engine)) if events is not None else None
-        return UnitOfWork(engine, publisher=publisher)
+        return UnitOfWork(engine, publisher=publisher, isolation_level=isolation_level)

@@ -46,10 +46,12 @@ AfterCommitHook = Callable[[], object]
 class UnitOfWork:
     """A transaction on one connection, with repositories bound to it."""
 
-    def __init__(self, engine: Engine, publisher: Callable[[], object] | None = None) -> None:
+    def __init__(self, engine: Engine, publisher: Callable[[], object] | None = None,
+                 isolation_level: str | None = None) -> None:
         self._engine = engine
         # Relays committed outbox rows to Redis; failures leave them for the next sweep.
         self._publisher = publisher
+        self._isolation_level = isolation_level
         self._connection: Connection | None = None
         self._hooks: list[AfterCommitHook] = []
         self.uow_id = uuid.uuid4().hex[:8]
@@ -58,6 +60,9 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         # SQLAlchemy 2 autobegins a transaction on the first statement and after every commit.
         self._connection = self._engine.connect()
+        if self._isolation_level is not None:
+            # Several reads that must see one snapshot (e.g. a windowed replay): REPEATABLE READ.
+            self._connection = self._connection.execution_options(isolation_level=self._isolation_level)
         log_event("uow.begin", uow_id=self.uow_id)
         return self
 

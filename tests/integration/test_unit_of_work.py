@@ -110,3 +110,15 @@ def test_a_commit_bumps_the_data_versions_of_what_it_wrote_in_its_transaction(
     with transaction.begin() as uow:
         uow.commit()  # no repository used: nothing to bump
     assert _versions(engine) == after
+
+
+def test_a_repeatable_read_unit_sees_one_snapshot_across_its_statements(
+    transaction: TransactionResource, engine: Engine
+) -> None:
+    with transaction.begin(isolation_level="REPEATABLE READ") as uow:
+        assert uow.connection.execute(text("SELECT count(*) FROM sectors")).scalar_one() == 0
+        with engine.begin() as other:  # commits while the unit is open
+            other.execute(text("INSERT INTO sectors (code, name) VALUES ('defi', 'DeFi')"))
+        assert uow.connection.execute(text("SELECT count(*) FROM sectors")).scalar_one() == 0
+    with transaction.begin() as uow:  # the default (read committed) sees it
+        assert uow.connection.execute(text("SELECT count(*) FROM sectors")).scalar_one() == 1

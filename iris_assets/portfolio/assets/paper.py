@@ -132,7 +132,8 @@ def portfolio(context: dg.AssetExecutionContext, config: PortfolioConfig,
     events announce only fills newer than the previous state. The log and the candles are read in
     time windows of ``REPLAY_WINDOW`` (``simulation.Replay``), so memory does not grow with history."""
     settings = config.settings()
-    with transaction.begin() as uow:
+    # The windows are separate statements: one snapshot keeps a concurrent commit from mixing views.
+    with transaction.begin(isolation_level="REPEATABLE READ") as uow:
         account_id = uow.portfolio.ensure_paper_account(PAPER_ACCOUNT, settings.starting_capital)
         query = PortfolioQueries(uow.connection)
         previous = query.state(account_id)
