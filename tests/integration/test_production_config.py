@@ -162,6 +162,8 @@ def test_every_asset_group_has_a_run_limit(name: str) -> None:
     # Backfills are capped in total and per backfill, below the queue's maximum: the live chain keeps room.
     assert limits[("dagster/backfill", None)] < maximum
     assert limits[("dagster/backfill", "{'applyLimitPerUniqueValue': True}")] < limits[("dagster/backfill", None)]
+    # One run at a time per backfill: a range's warm-ups read the days before it, so ranges run in order.
+    assert limits[("dagster/backfill", "{'applyLimitPerUniqueValue': True}")] == 1
 
 
 def test_both_instances_share_storage_queue_and_retries() -> None:
