@@ -9,7 +9,7 @@ same kernels on one bar, so both paths share every formula.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +85,31 @@ class DetectorBatch:
             scope=SCOPE_ASSET,
             isolated=bool(self.isolated_mask[row]),
         )
+
+
+def concat_batches(parts: Sequence[DetectorBatch]) -> DetectorBatch:
+    """One batch from batches of the same detector over consecutive slices of the evaluated bars."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+
+    def joined(name: str, mapping: Callable[[DetectorBatch], Mapping[str, npt.NDArray[Any]]]) -> npt.NDArray[Any]:
+        return np.concatenate([mapping(part)[name] for part in parts])
+
+    return DetectorBatch(
+        anomaly_type=first.anomaly_type,
+        ends=np.concatenate([part.ends for part in parts]),
+        fired=np.concatenate([part.fired for part in parts]),
+        components={name: joined(name, lambda part: part.components) for name in first.components},
+        metrics={name: joined(name, lambda part: part.metrics) for name in first.metrics},
+        confidence=np.concatenate([part.confidence for part in parts]),
+        render=first.render,
+        confirmation_hits=np.concatenate([part.hits for part in parts]),
+        confirmation_target=first.confirmation_target,
+        isolated=np.concatenate([part.isolated_mask for part in parts]),
+        labels={name: joined(name, lambda part: part.labels) for name in first.labels},
+        extras={name: joined(name, lambda part: part.extras) for name in first.extras},
+    )
 
 
 def _silent_render(batch: DetectorBatch, row: int, subject: Subject) -> tuple[str, Explainability]:

@@ -16,13 +16,15 @@ from iris_assets.anomalies.findings import Explainability, Subject
 from iris_assets.anomalies.prepared import JoinedBenchmark, PreparedSeries, peer_latest
 from iris_assets.anomalies.series import IntArray
 from iris_assets.anomalies.stats import (
+    beta_of,
     clamp01,
-    row_beta,
-    row_correlation,
+    correlation_of,
+    row_mean_std,
+    row_moments,
     row_std,
-    row_zscore,
     scale,
     windows,
+    zscore_of,
 )
 from iris_assets.anomalies.texts import sigmas, signed_pct
 
@@ -56,11 +58,12 @@ def relative_divergence_batch(prepared: PreparedSeries, ends: IntArray) -> Detec
     position, counts = _joined_positions(joined, ends)
     coin = windows(joined.coin_returns, position, RETURNS, counts)
     bench = windows(joined.benchmark_returns, position, RETURNS, counts)
-    beta = row_beta(coin[:, :-1], bench[:, :-1])
+    _, bench_std, covariance = row_moments(coin[:, :-1], bench[:, :-1])
+    beta = beta_of(bench_std, covariance)
     residuals = coin - beta[:, None] * bench
     current, baseline = residuals[:, -1], residuals[:, :-1]
-    residual_z = row_zscore(current, baseline)
-    residual_std = row_std(baseline)
+    residual_mean, residual_std = row_mean_std(baseline)
+    residual_z = zscore_of(current, residual_mean, residual_std)
     coin_now, bench_now = coin[:, -1], bench[:, -1]
 
     peer_mean, peer_count = peer_latest(prepared, ends, WINDOW)
@@ -127,17 +130,20 @@ def correlation_breakdown_batch(prepared: PreparedSeries, ends: IntArray) -> Det
     recent_coin = windows(joined.coin_returns, position, SHORT)
     recent_bench = windows(joined.benchmark_returns, position, SHORT)
 
-    long_corr = row_correlation(base_coin, base_bench)
-    short_corr = row_correlation(recent_coin, recent_bench)
+    # Each pair's stds and covariance once: correlation and beta both derive from them.
+    base_coin_std, base_bench_std, base_covariance = row_moments(base_coin, base_bench)
+    recent_coin_std, recent_bench_std, recent_covariance = row_moments(recent_coin, recent_bench)
+    long_corr = correlation_of(base_coin_std, base_bench_std, base_covariance)
+    short_corr = correlation_of(recent_coin_std, recent_bench_std, recent_covariance)
     drop = np.abs(long_corr - short_corr)
-    long_beta = row_beta(base_coin, base_bench)
-    shift = np.abs(long_beta - row_beta(recent_coin, recent_bench))
+    long_beta = beta_of(base_bench_std, base_covariance)
+    shift = np.abs(long_beta - beta_of(recent_bench_std, recent_covariance))
     recent_residuals = recent_coin - long_beta[:, None] * recent_bench
     floor = np.maximum.reduce(
         [
             row_std(base_coin - long_beta[:, None] * base_bench),
-            row_std(base_coin) * 0.10,
-            row_std(base_bench) * 0.10,
+            base_coin_std * 0.10,
+            base_bench_std * 0.10,
             np.full(ends.shape[0], 1e-6),
         ]
     )

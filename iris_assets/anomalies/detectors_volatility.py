@@ -10,7 +10,7 @@ from iris_assets.anomalies.batch import DetectorBatch
 from iris_assets.anomalies.constants import COMPRESSION_EXPANSION, VOLATILITY_REGIME_BREAK
 from iris_assets.anomalies.findings import Explainability, Subject
 from iris_assets.anomalies.prepared import PreparedSeries
-from iris_assets.anomalies.series import IntArray
+from iris_assets.anomalies.series import FloatArray, IntArray
 from iris_assets.anomalies.stats import (
     clamp01,
     ratio,
@@ -84,12 +84,22 @@ def _render_volatility_break(batch: DetectorBatch, row: int, subject: Subject) -
     )
 
 
+def _rolling_compression_std(prepared: PreparedSeries) -> FloatArray:
+    """The 8-return std ending at every bar of the series: computed once, whatever bars are evaluated."""
+    key = ("rolling_compression_std", b"")
+    rolling = prepared.shared.get(key)
+    if rolling is None:
+        rolling = prepared.shared[key] = row_std(windows(prepared.returns, np.arange(prepared.size), COMPRESSION))
+    values: FloatArray = rolling
+    return values
+
+
 def compression_expansion_batch(prepared: PreparedSeries, ends: IntArray) -> DetectorBatch:
     """A range explosion right after an unusually quiet 8-candle pocket."""
     n = np.minimum(ends + 1, WINDOW)
     # Rolling 8-return stds at every bar; the compressed volatility is the one ending at t − 1, so it
     # is bit-identical to the entry it is ranked against.
-    rolling = row_std(windows(prepared.returns, np.arange(prepared.size), COMPRESSION))
+    rolling = _rolling_compression_std(prepared)
     compressed_vol = rolling[np.maximum(ends - 1, 0)]
     earlier = np.minimum(EARLIER, n - 2 - COMPRESSION)
     baseline_vol = row_std(windows(prepared.returns, ends - 1 - COMPRESSION, EARLIER, earlier))

@@ -27,9 +27,23 @@ MIN_VALUES = 12
 PRICE_LED = "price_led_without_participation"
 EFFORT_LED = "high_effort_low_result"
 
+VolumeStats = tuple[FloatArray, FloatArray, FloatArray, IntArray]
 
-def _volume_stats(prepared: PreparedSeries, ends: IntArray) -> tuple[FloatArray, FloatArray, FloatArray, IntArray]:
-    """Per bar: the current volume's z-score, ratio to the baseline median, percentile rank; value count."""
+
+def _volume_stats(prepared: PreparedSeries, ends: IntArray) -> VolumeStats:
+    """Per bar: the current volume's z-score, ratio to the baseline median, percentile rank; value count.
+
+    Both volume detectors read these, so they are computed once per prepared series and bars.
+    """
+    key = ("volume_stats", ends.tobytes())
+    cached = prepared.shared.get(key)
+    if cached is None:
+        cached = prepared.shared[key] = _compute_volume_stats(prepared, ends)
+    stats: VolumeStats = cached
+    return stats
+
+
+def _compute_volume_stats(prepared: PreparedSeries, ends: IntArray) -> VolumeStats:
     volumes, counts = prepared.volume_windows(ends, WINDOW)
     current, baseline = volumes[:, -1], volumes[:, :-1]
     z = row_zscore(current, baseline)

@@ -58,7 +58,7 @@ class AnomalyLedger:
             self._open[key] = _Slot(anomaly, None, None, None)
         self._rows: list[AnomalyRow] = []
         self._row_changes: dict[int, dict[str, Any]] = {}  # merged into the rows once, in ``result``
-        self._events: list[dict[str, Any]] = []  # LifecycleEvent fields; built once row order is final
+        self._events: list[tuple[Any, ...]] = []  # LifecycleEvent fields; built once row order is final
 
     def is_open(self, key: Key) -> bool:
         """Whether ``key`` has an open anomaly."""
@@ -79,8 +79,13 @@ class AnomalyLedger:
         """
         slot = self._open.get(key)
         state = slot.state if slot else None
-        for decision in self._policy.advance(key[2], state, scored, timestamp, market_regime):
-            self._apply(key, decision, timestamp, detection if scored is not None else None)
+        found = detection if scored is not None else None
+        # ``LifecyclePolicy.advance`` inlined (this runs on every bar the scans visit).
+        policy = self._policy
+        if state is not None and policy.is_stale(state, timestamp):
+            self._apply(key, policy.expire(state, timestamp), timestamp, found)
+            state = None
+        self._apply(key, policy.decide(key[2], state, scored, timestamp, market_regime), timestamp, found)
 
     def _apply(
         self, key: Key, decision: LifecycleDecision, at: datetime, detection: Callable[[], Detection] | None
@@ -121,7 +126,9 @@ class AnomalyLedger:
             "last_confirmed_at": at,
             "updated_at": at,
         }
-        slot.state = replace(slot.state, last_confirmed_at=at)
+        state = slot.state
+        slot.state = OpenAnomaly(state.symbol, state.timeframe, state.anomaly_type, state.status, state.detected_at,
+                                 state.cooldown_until, at, state.anomaly_id)
         slot.score = scored.score
         self._update_row(slot, changes)
         self._record(
@@ -151,7 +158,9 @@ class AnomalyLedger:
         if status == STATUS_RESOLVED:
             del self._open[key]
         else:
-            slot.state = replace(slot.state, status=status)
+            state = slot.state
+            slot.state = OpenAnomaly(state.symbol, state.timeframe, state.anomaly_type, status, state.detected_at,
+                                     state.cooldown_until, state.last_confirmed_at, state.anomaly_id)
 
     def _update_row(self, slot: _Slot, changes: dict[str, Any]) -> None:
         if slot.row_index is None:
@@ -172,23 +181,11 @@ class AnomalyLedger:
         slot: _Slot | None = None,
     ) -> None:
         current = slot or self._open[key]
-        self._events.append(
-            {
-                "kind": kind,
-                "at": at,
-                "symbol": key[0],
-                "timeframe": key[1],
-                "anomaly_type": key[2],
-                "status": status,
-                "previous_status": previous,
-                "reason": reason,
-                "row_index": row_index,
-                "anomaly_id": current.state.anomaly_id,
-                "severity": current.severity,
-                "score": current.score,
-                "changes": changes,
-            }
-        )
+        # LifecycleEvent's fields in order (row_index is remapped in ``result``), plus the sort rank.
+        self._events.append((
+            kind, at, key[0], key[1], key[2], status, previous, reason, row_index, current.state.anomaly_id,
+            current.severity, current.score, changes,
+        ))
 
     def result(self, skipped: Iterable[tuple[datetime, str]] = (), evaluations: int = 0) -> ScanResult:
         """Rows and events in time order (then detector order), with event row indices remapped."""
@@ -198,12 +195,14 @@ class AnomalyLedger:
         new_index = {old: new for new, old in enumerate(order)}
         ranked = sorted(
             enumerate(self._events),
-            key=lambda item: (item[1]["at"], _TYPE_RANK.get(item[1]["anomaly_type"], 99), item[0]),
+            key=lambda item: (item[1][1], _TYPE_RANK.get(item[1][4], 99), item[0]),
         )
         events = []
-        for _, fields in ranked:
-            index = fields["row_index"]
-            events.append(LifecycleEvent(**{**fields, "row_index": None if index is None else new_index[index]}))
+        for _, (kind, at, symbol, timeframe, kind_name, status, previous, reason, index, stored_id, severity, score,
+                changed) in ranked:
+            events.append(LifecycleEvent(kind, at, symbol, timeframe, kind_name, status, previous, reason,
+                                         None if index is None else new_index[index], stored_id, severity, score,
+                                         changed))
         return ScanResult(
             rows=tuple(rows[i] for i in order),
             events=tuple(events),

@@ -123,6 +123,8 @@ class LifecyclePolicy:
     exit: Mapping[str, float] = field(default_factory=lambda: dict(EXIT_THRESHOLDS))
     cooldown_minutes: Mapping[str, int] = field(default_factory=lambda: dict(COOLDOWN_MINUTES))
     expiry_minutes: Mapping[str, int] = field(default_factory=dict)  # missing types: 4 × cooldown
+    # Horizons per type, built on first use: the lifecycle asks for them on every bar it visits.
+    _horizons: dict[tuple[str, str], timedelta] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def entry_threshold(self, anomaly_type: str, market_regime: str | None) -> float:
         """Score needed to open (or re-open) an anomaly in this regime."""
@@ -134,12 +136,20 @@ class LifecyclePolicy:
 
     def cooldown(self, anomaly_type: str) -> timedelta:
         """How long after creation a strong re-detection refreshes instead of creating."""
-        return timedelta(minutes=self.cooldown_minutes[anomaly_type])
+        horizon = self._horizons.get(("cooldown", anomaly_type))
+        if horizon is None:
+            horizon = self._horizons[("cooldown", anomaly_type)] = timedelta(
+                minutes=self.cooldown_minutes[anomaly_type]
+            )
+        return horizon
 
     def expiry(self, anomaly_type: str) -> timedelta:
         """How long an open anomaly may go unconfirmed before it expires."""
-        minutes = self.expiry_minutes.get(anomaly_type, EXPIRY_COOLDOWNS * self.cooldown_minutes[anomaly_type])
-        return timedelta(minutes=minutes)
+        horizon = self._horizons.get(("expiry", anomaly_type))
+        if horizon is None:
+            minutes = self.expiry_minutes.get(anomaly_type, EXPIRY_COOLDOWNS * self.cooldown_minutes[anomaly_type])
+            horizon = self._horizons[("expiry", anomaly_type)] = timedelta(minutes=minutes)
+        return horizon
 
     def is_stale(self, anomaly: OpenAnomaly, now: datetime) -> bool:
         """Whether ``anomaly`` was last confirmed longer than its expiry horizon before ``now``."""

@@ -11,7 +11,8 @@ relative detectors stay silent on that bar, and a peer without it contributes no
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -65,6 +66,8 @@ class PreparedSeries:
     volume_index: IntArray
     benchmark: JoinedBenchmark | None
     peers: PeerReturns
+    # Results two detectors share (the volume statistics), keyed by name and evaluated bars.
+    shared: dict[tuple[str, bytes], Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def size(self) -> int:

@@ -18,7 +18,6 @@ from iris_assets.anomalies.constants import (
     FUNDING_OPEN_INTEREST_ANOMALY,
     LIQUIDATION_CASCADE,
     MARKET_STRUCTURE_LOOKBACK,
-    MAX_SECTOR_PEERS,
     SECTOR_SCAN_LOOKBACK,
     SOURCE_FAST_PATH,
     SOURCE_MARKET_STRUCTURE_SCAN,
@@ -29,17 +28,18 @@ from iris_assets.anomalies.detectors_market_structure import (
     detect_funding_open_interest,
     detect_liquidation_cascade,
 )
-from iris_assets.anomalies.detectors_sector import detect_synchronous_move
 from iris_assets.anomalies.findings import CoinHistory, DetectionContext, Finding
 from iris_assets.anomalies.ledger import AnomalyLedger
 from iris_assets.anomalies.lifecycle import DEFAULT_POLICY, LifecyclePolicy, OpenAnomaly
 from iris_assets.anomalies.rows import Detection, EventKind, ScanResult
 from iris_assets.anomalies.scoring import score_finding
-from iris_assets.anomalies.series import PriceSeries, VenueSeries
+from iris_assets.anomalies.sector_evaluations import ScanBar, sector_evaluations, sector_peers
+from iris_assets.anomalies.series import VenueSeries
 
 CONTEXT_UNAVAILABLE = "context_unavailable"
 MARKET_STRUCTURE_UNAVAILABLE = "market_structure_unavailable"
 ESCALATING_SEVERITIES = ("high", "critical")
+__all__ = ["Trigger", "escalation_triggers", "scan_market_structure", "scan_sector", "sector_peers"]
 MARKET_STRUCTURE_DETECTORS: tuple[tuple[str, Callable[[DetectionContext], Finding | None]], ...] = (
     (FUNDING_OPEN_INTEREST_ANOMALY, detect_funding_open_interest),
     (CROSS_EXCHANGE_DISLOCATION, detect_cross_exchange_dislocation),
@@ -89,7 +89,7 @@ def _context(coin: CoinHistory, at: datetime, lookback: int, **extra: Any) -> De
 
 def _observe(
     ledger: AnomalyLedger,
-    context: DetectionContext,
+    bar: ScanBar,
     anomaly_type: str,
     finding: Finding | None,
     source: str,
@@ -102,27 +102,19 @@ def _observe(
         assert scored is not None
         return Detection(
             scored=scored,
-            symbol=context.symbol,
-            timeframe=context.timeframe,
-            timestamp=context.timestamp,
-            window_start=context.window_start,
-            market_regime=context.market_regime,
-            sector=context.sector,
-            portfolio_relevant=context.portfolio_relevant,
+            symbol=bar.symbol,
+            timeframe=bar.timeframe,
+            timestamp=bar.timestamp,
+            window_start=bar.window_start,
+            market_regime=bar.market_regime,
+            sector=bar.sector,
+            portfolio_relevant=bar.portfolio_relevant,
             source_pipeline=source,
             extra_payload={"trigger_anomaly_id": trigger.trigger_anomaly_id},
         )
 
-    key = (context.symbol, context.timeframe, anomaly_type)
-    ledger.observe(key, context.timestamp, context.market_regime, scored, detection)
-
-
-def sector_peers(coins: Sequence[CoinHistory], coin: CoinHistory) -> list[CoinHistory]:
-    """The coin's sector peers: same sector, not itself, by (sort_order, symbol), at most 8."""
-    if coin.sector is None:
-        return []
-    same = [c for c in coins if c.sector == coin.sector and c.symbol != coin.symbol]
-    return sorted(same, key=lambda c: (c.sort_order, c.symbol))[:MAX_SECTOR_PEERS]
+    key = (bar.symbol, bar.timeframe, anomaly_type)
+    ledger.observe(key, bar.timestamp, bar.market_regime, scored, detection)
 
 
 def scan_sector(
@@ -133,23 +125,30 @@ def scan_sector(
     policy: LifecyclePolicy = DEFAULT_POLICY,
     lookback: int = SECTOR_SCAN_LOOKBACK,
 ) -> ScanResult:
-    """``cross_asset_synchronous_move`` for each trigger coin against its sector peers among ``coins``."""
+    """``cross_asset_synchronous_move`` for each trigger coin against its sector peers among ``coins``.
+
+    The detector runs for all of a coin's triggers at once (each on its own cut contexts); the
+    lifecycle then walks every trigger in time order.
+    """
     by_symbol = {coin.symbol: coin for coin in coins}
+    ordered = sorted(triggers, key=lambda t: t.timestamp)
+    per_coin: dict[str, list[int]] = {}
+    for index, trigger in enumerate(ordered):
+        if trigger.symbol in by_symbol:
+            per_coin.setdefault(trigger.symbol, []).append(index)
+    evaluations: list[tuple[ScanBar, Finding | None] | None] = [None] * len(ordered)
+    for symbol, indices in per_coin.items():
+        found = sector_evaluations(coins, by_symbol[symbol], [ordered[i].timestamp for i in indices], lookback)
+        for index, evaluation in zip(indices, found, strict=True):
+            evaluations[index] = evaluation
     ledger = AnomalyLedger(policy, open_anomalies)
     skipped: list[tuple[datetime, str]] = []
-    for trigger in sorted(triggers, key=lambda t: t.timestamp):
-        coin = by_symbol.get(trigger.symbol)
-        peers: dict[str, PriceSeries] = {}
-        for peer in sector_peers(coins, coin) if coin else []:
-            window = peer.candles.until(trigger.timestamp, lookback)
-            if len(window) >= 2:
-                peers[peer.symbol] = window
-        context = _context(coin, trigger.timestamp, lookback, sector_peers=peers) if coin else None
-        if context is None:
+    for trigger, evaluation in zip(ordered, evaluations, strict=True):
+        if evaluation is None:
             skipped.append((trigger.timestamp, CONTEXT_UNAVAILABLE))
             continue
-        finding = detect_synchronous_move(context)
-        _observe(ledger, context, CROSS_ASSET_SYNCHRONOUS_MOVE, finding, SOURCE_SECTOR_SCAN, trigger)
+        bar, finding = evaluation
+        _observe(ledger, bar, CROSS_ASSET_SYNCHRONOUS_MOVE, finding, SOURCE_SECTOR_SCAN, trigger)
     return ledger.result(skipped, evaluations=len(triggers) - len(skipped))
 
 
@@ -175,6 +174,7 @@ def scan_market_structure(
         if not present:
             skipped.append((trigger.timestamp, MARKET_STRUCTURE_UNAVAILABLE))
             continue
+        bar = ScanBar.of(context)
         for anomaly_type, detector in MARKET_STRUCTURE_DETECTORS:
-            _observe(ledger, context, anomaly_type, detector(context), SOURCE_MARKET_STRUCTURE_SCAN, trigger)
+            _observe(ledger, bar, anomaly_type, detector(context), SOURCE_MARKET_STRUCTURE_SCAN, trigger)
     return ledger.result(skipped, evaluations=len(triggers) - len(skipped))

@@ -10,10 +10,9 @@ from iris_assets.anomalies.assets.persist import escalations, open_anomalies, pe
 from iris_assets.anomalies.lifecycle import DEFAULT_POLICY
 from iris_assets.config import MarketScope
 from iris_assets.partitions import market_backfill_policy, market_daily_partition, run_window
-from iris_resources.anomalies.queries import AnomalyQueries
+from iris_resources.anomalies.queries import AnomalyQueries, regime_frame
 from iris_resources.db.resources import TransactionResource
 from iris_resources.db.uow import UnitOfWork
-from iris_resources.indicators.queries import IndicatorQueries
 from iris_resources.market_data.queries import MarketDataQueries
 
 LOOKBACK_BARS = 96
@@ -29,14 +28,17 @@ def _histories(uow: UnitOfWork, coins: pl.DataFrame, timeframe: int, start: date
     seed = start - timedelta(minutes=timeframe * LOOKBACK_BARS)
     ids = coins.get_column("coin_id").to_list()
     candles = MarketDataQueries(uow.connection).candles_frame(ids, timeframe, seed, end)
-    regimes = IndicatorQueries(uow.connection).indicator_frame(ids, timeframe, seed, end,
-                                                               columns=("coin_id", "timestamp", "market_regime"))
+    regimes = regime_frame(uow.connection, ids, timeframe, seed, end)
     frame = candles.join(regimes, on=["coin_id", "timestamp"], how="left") if not regimes.is_empty() else \
         candles.with_columns(pl.lit(None, dtype=pl.String).alias("market_regime"))
+    # One pass splits the frame per coin (filtering it once per coin rescans it for every coin).
+    parts = {int(key[0]): part for key, part in frame.partition_by("coin_id", as_dict=True).items()}
+    del frame
     histories = []
     for coin in coins.iter_rows(named=True):
-        own = frame.filter(pl.col("coin_id") == coin["coin_id"]).sort("timestamp")
-        if own.height:
+        own = parts.pop(int(coin["coin_id"]), None)
+        if own is not None and own.height:
+            own = own.sort("timestamp")
             histories.append(CoinHistory(
                 coin["symbol"], timeframe, CandleSeries.from_frame(own), sector=coin["sector"],
                 regimes=tuple(own.get_column("market_regime").to_list()), sort_order=coin["sort_order"]))
@@ -61,6 +63,9 @@ def market_anomalies(context: dg.AssetExecutionContext, config: MarketScope,
     """
     start, end = run_window(context)
     last_bar = end - timedelta(microseconds=1)
+    # Like decisions, only the run's newest day is announced: live runs announce everything they
+    # find, a year-long backfill does not flood the stream with history (the rows are all stored).
+    announce_since = end - timedelta(days=1)
     counts = {"created": 0, "steps": 0, "sector_created": 0, "evaluations": 0}
     with transaction.begin() as uow:
         market = MarketDataQueries(uow.connection)
@@ -79,7 +84,7 @@ def market_anomalies(context: dg.AssetExecutionContext, config: MarketScope,
                 result = scan_history(
                     history, start=start, end=last_bar, benchmark=None if history is benchmark else
                     (benchmark.candles if benchmark else None), open_anomalies=stored_open.get(history.symbol, ()))
-                created = persist_scan(uow, result, coin_ids, "fast_path")
+                created = persist_scan(uow, result, coin_ids, "fast_path", announce_since)
                 triggers += escalations(result, created, escalation_triggers(result))
                 counts["created"] += len(created)
                 counts["steps"] += len(result.events)
@@ -88,7 +93,7 @@ def market_anomalies(context: dg.AssetExecutionContext, config: MarketScope,
                 sector = scan_sector(histories, triggers, open_anomalies=[
                     a for items in stored_open.values() for a in items
                     if a.anomaly_type == "cross_asset_synchronous_move"])
-                counts["sector_created"] += len(persist_scan(uow, sector, coin_ids, "sector_scan"))
+                counts["sector_created"] += len(persist_scan(uow, sector, coin_ids, "sector_scan", announce_since))
         uow.commit()
     with transaction.begin() as uow:
         orphans = AnomalyQueries(uow.connection).orphaned_open(end, DEFAULT_POLICY.expiry)

@@ -19,8 +19,10 @@ def open_anomalies(stored: list[dict[str, Any]]) -> dict[str, list[OpenAnomaly]]
     return by_symbol
 
 
-def persist_scan(uow: UnitOfWork, result: ScanResult, coin_ids: dict[str, int], source: str) -> list[dict[str, Any]]:
-    """Insert the created rows, replay the lifecycle steps in time order, announce creations.
+def persist_scan(uow: UnitOfWork, result: ScanResult, coin_ids: dict[str, int], source: str,
+                 announce_since: datetime | None = None) -> list[dict[str, Any]]:
+    """Insert the created rows, replay the lifecycle steps in time order, announce creations
+    detected at or after ``announce_since`` (all when None).
 
     Returns the created rows with their ids (for escalation triggers and metadata).
     """
@@ -43,7 +45,7 @@ def persist_scan(uow: UnitOfWork, result: ScanResult, coin_ids: dict[str, int], 
             **row["payload_json"], "anomaly_id": row["id"], "symbol": row["symbol"], "type": row["anomaly_type"],
             "severity": row["severity"], "confidence": row["confidence"], "score": row["score"],
             "status": row["status"], "summary": row["summary"]}}
-        for row in created
+        for row in created if announce_since is None or row["detected_at"] >= announce_since
     ])
     return created
 
