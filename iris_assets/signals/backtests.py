@@ -114,12 +114,22 @@ def backtest_summaries(outcomes: pl.DataFrame, now: datetime, lookback_days: int
             pl.col("candle_timestamp").min().alias("first_signal_at"),
             pl.col("candle_timestamp").max().alias("last_signal_at"),
         )
-        .with_columns(
+    )
+    return finish_summaries(summaries, lookback_days)
+
+
+def finish_summaries(summaries: pl.DataFrame, lookback_days: int) -> pl.DataFrame:
+    """Add ``lookback_days`` and ``sharpe_annualized`` to aggregated summaries (the columns of
+    :func:`backtest_summaries` but those two), in its column and row order. Also used for the
+    summaries PostgreSQL aggregates (``ResearchQueries.backtest_summaries``)."""
+    return (
+        summaries.with_columns(
             pl.lit(lookback_days, dtype=pl.Int32).alias("lookback_days"),
             (pl.col("sharpe_ratio") * ANNUALIZATION).alias("sharpe_annualized"),
         )
+        .select(SUMMARY_COLUMNS)
+        .sort("signal_type", "timeframe", "coin_id", nulls_last=False)
     )
-    return summaries.select(SUMMARY_COLUMNS).sort("signal_type", "timeframe", "coin_id", nulls_last=False)
 
 
 def _sorted(frame: pl.DataFrame, order: tuple[str, ...]) -> pl.DataFrame:

@@ -71,6 +71,22 @@ RULE_SCHEMA: dict[str, pl.DataType] = {
 # (regime, sector, cycle) kept from the stack (True) or wildcarded (False), reference step 4.
 SINGLE_CONTEXTS = ((False, False, False), (True, False, False), (True, False, True), (True, True, True))
 COMBO_CONTEXTS = ((False, False, False), (True, False, True), (True, True, True))
+# Per candidate key and slice of stacks: what discovery's metrics need, mergeable across slices.
+PARTIAL_SCHEMA: dict[str, pl.DataType] = {
+    "timeframe": pl.Int16(),
+    "token_a": pl.String(),
+    "token_b": pl.String(),
+    "regime": pl.String(),
+    "sector": pl.String(),
+    "cycle": pl.String(),
+    "min_confidence": pl.Float64(),
+    "n": pl.Int64(),
+    "wins": pl.Int64(),
+    "mean": pl.Float64(),
+    "var": pl.Float64(),
+    "max_drawdown": pl.Float64(),
+    "horizon_bars": pl.Int64(),
+}
 
 
 @dataclass(frozen=True)
@@ -295,6 +311,56 @@ def _label_expressions() -> tuple[pl.Expr, pl.Expr]:
     return name, description
 
 
+def candidate_partials(
+    stacks: pl.DataFrame, candles: pl.DataFrame, known_before: datetime, now: datetime
+) -> pl.DataFrame:
+    """The mergeable part of discovery for one slice of ``stacks`` (inputs as :func:`discover_strategies`).
+
+    One row per candidate key: ``n`` stacks, ``wins`` (return > 0), ``mean`` and population ``var``
+    of the returns, worst ``max_drawdown`` and ``horizon_bars``. Slices with disjoint stacks (other
+    coins, timeframes or candle times; each with every candle its stacks' horizons need) merge with
+    :func:`merge_partials` into the partials of their union, so a year can be discovered slice by slice.
+    """
+    observations = _stack_observations(stacks, candles, known_before, now)
+    if observations.is_empty():
+        return pl.DataFrame(schema=PARTIAL_SCHEMA)
+    returns = pl.col("return")
+    return (
+        _candidates(observations)
+        .group_by(CANDIDATE_KEYS)
+        .agg(
+            pl.len().alias("n"),
+            (returns > 0).sum().alias("wins"),
+            returns.mean().alias("mean"),
+            returns.var(ddof=0).alias("var"),
+            pl.col("drawdown").min().alias("max_drawdown"),
+            pl.col("horizon_bars").first(),
+        )
+        .cast(PARTIAL_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
+def merge_partials(partials: pl.DataFrame) -> pl.DataFrame:
+    """Combine rows of :func:`candidate_partials` with the same candidate key (Chan et al.'s pooled
+    mean and variance: stable, and exact when a key has one row)."""
+    n = pl.col("n")
+    mean = (n * pl.col("mean")).sum() / n.sum()
+    spread = (n * pl.col("var")).sum() + (n * (pl.col("mean") - mean) ** 2).sum()
+    single = pl.len() == 1
+    return (
+        partials.group_by(CANDIDATE_KEYS, maintain_order=True)
+        .agg(
+            n.sum(),
+            pl.col("wins").sum(),
+            pl.when(single).then(pl.col("mean").first()).otherwise(mean).alias("mean"),
+            pl.when(single).then(pl.col("var").first()).otherwise(spread / n.sum()).alias("var"),
+            pl.col("max_drawdown").min(),
+            pl.col("horizon_bars").first(),
+        )
+        .cast(PARTIAL_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
 def discover_strategies(
     stacks: pl.DataFrame, candles: pl.DataFrame, known_before: datetime, now: datetime
 ) -> Discovery:
@@ -305,28 +371,28 @@ def discover_strategies(
     priority_score, regime, cycle, sector (str or null → ``*``).
     ``candles``: coin_id, timeframe, timestamp (open), high, low, close — closed candles.
     """
-    observations = _stack_observations(stacks, candles, known_before, now)
-    if observations.is_empty():
+    return rank_strategies(candidate_partials(stacks, candles, known_before, now))
+
+
+def rank_strategies(partials: pl.DataFrame) -> Discovery:
+    """Strategies and rules from the (merged or not) :func:`candidate_partials` of every slice."""
+    if partials.is_empty():
         return _empty_discovery()
-    returns = pl.col("return")
-    spread = returns.std(ddof=0)
-    metrics = (
-        _candidates(observations)
-        .group_by(CANDIDATE_KEYS)
-        .agg(
-            pl.len().cast(pl.Int64).alias("sample_size"),
-            (returns > 0).mean().alias("win_rate"),
-            returns.mean().alias("avg_return"),
-            pl.when((pl.len() >= 2) & (spread > ZERO_VARIANCE))
-            .then(returns.mean() / spread)
-            .otherwise(0.0)
-            .cast(pl.Float64)
-            .alias("sharpe_ratio"),
-            pl.col("drawdown").min().alias("max_drawdown"),
-            pl.col("horizon_bars").first(),
-        )
-        .filter(pl.col("sample_size") >= MIN_DISCOVERY_SAMPLE)
-    )
+    merged = merge_partials(partials)
+    spread = pl.col("var").sqrt()
+    metrics = merged.select(
+        *CANDIDATE_KEYS,
+        pl.col("n").alias("sample_size"),
+        (pl.col("wins").cast(pl.Float64) / pl.col("n").cast(pl.Float64)).alias("win_rate"),
+        pl.col("mean").alias("avg_return"),
+        pl.when((pl.col("n") >= 2) & (spread > ZERO_VARIANCE))
+        .then(pl.col("mean") / spread)
+        .otherwise(0.0)
+        .cast(pl.Float64)
+        .alias("sharpe_ratio"),
+        "max_drawdown",
+        "horizon_bars",
+    ).filter(pl.col("sample_size") >= MIN_DISCOVERY_SAMPLE)
     if metrics.is_empty():
         return _empty_discovery()
     name, description = _label_expressions()

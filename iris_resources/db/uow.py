@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine
 
 from iris_resources.db.persistence_log import log_event
+from iris_resources.db.statistics import analyze_grown_tables, forget_bulk_rows
 from iris_resources.events.versions import bump_data_versions, domains_of_repositories
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ class UnitOfWork:
             elif connection.in_transaction():
                 log_event("uow.rollback_uncommitted", uow_id=self.uow_id)
                 connection.rollback()
+            forget_bulk_rows(connection)
             self._hooks = []
         finally:
             if connection is not None:
@@ -109,6 +111,7 @@ class UnitOfWork:
         if "events" in self.__dict__ and self.events.appended:
             self.events.appended.clear()
             self._publish()
+        analyze_grown_tables(self._engine, forget_bulk_rows(self.connection))
 
     def _publish(self) -> None:
         if self._publisher is None:
@@ -121,6 +124,7 @@ class UnitOfWork:
     def rollback(self) -> None:
         """Discard the work (and hooks) since the last commit; the unit of work stays usable."""
         self.connection.rollback()
+        forget_bulk_rows(self.connection)
         self._hooks = []
         if "events" in self.__dict__:
             self.events.appended.clear()

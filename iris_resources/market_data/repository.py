@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from iris_resources.db.binary_copy import PgType, iter_copy_chunks
 from iris_resources.db.persistence_log import log_repo
+from iris_resources.db.statistics import note_bulk_rows
 from iris_resources.market_data.tables import (
     candle_aggregates,
     candle_gaps,
@@ -55,6 +56,7 @@ def copy_frame(connection: Connection, table: str, frame: pl.DataFrame,
     with _driver(connection).cursor() as cursor, cursor.copy(statement) as copy:
         for chunk in iter_copy_chunks(frame, columns):
             copy.write(chunk)
+    note_bulk_rows(connection, table, frame.height)
 
 
 def require_coins(connection: Connection, coin_ids: Sequence[int]) -> None:

@@ -7,11 +7,15 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select, tuple_, union_all
 
+from iris_resources.db.persistence_log import log_query
 from iris_resources.indicators.queries import read_frame
 from iris_resources.indicators.tables import signals
 from iris_resources.patterns.tables import pattern_statistics, signal_outcomes
+
+# The statistics engine's rolling window (``iris_assets.patterns.statistics.ROLLING_WINDOW``).
+STATISTICS_WINDOW = 200
 
 
 class OutcomeQueries:
@@ -38,6 +42,53 @@ class OutcomeQueries:
             signal_outcomes.c.candle_timestamp, signal_outcomes.c.result_return, signal_outcomes.c.result_drawdown)
             .where(kind.like("pattern_%"), ~kind.like("pattern_cluster_%"), ~kind.like("pattern_hierarchy_%"),
                    signal_outcomes.c.candle_timestamp >= since, signal_outcomes.c.result_return.is_not(None)))
+
+    def recent_pattern_outcomes(self, since: datetime, window: int = STATISTICS_WINDOW,
+                                recent_from: datetime | None = None) -> pl.DataFrame:
+        """The pattern outcomes :meth:`pattern_outcomes` returns that can be among the newest ``window`` of
+        their (slug, timeframe, regime) scope or of their pooled (slug, timeframe) scope.
+
+        Ranked in SQL (candle time descending, then coin), so the frame is bounded by the number of
+        scopes × ``window`` instead of growing with the history: a scope's newest ``window`` outcomes
+        by that order are all in it. Rows with no regime (or regime "all") only count for the pooled scope.
+        With ``recent_from``, outcomes before it are ranked only for scopes with fewer than ``window``
+        outcomes from it on (the others' newest are all later), so the sort does not grow with history.
+        """
+        o = signal_outcomes.c
+        kind = o.signal_type
+        slug = func.substr(kind, 9)
+        regime = o.market_regime
+        usable = (kind.like("pattern_%"), ~kind.like("pattern_cluster_%"), ~kind.like("pattern_hierarchy_%"),
+                  o.result_return.is_not(None), o.candle_timestamp >= since)
+        rows = select(slug.label("slug"), o.timeframe, regime.label("regime"), o.coin_id, o.candle_timestamp,
+                      o.result_return, o.result_drawdown)
+        if recent_from is None:
+            candidates = rows.where(*usable).subquery("candidates")
+        else:
+            recent = rows.where(*usable, o.candle_timestamp >= recent_from).cte("recent")
+            own = (recent.c.regime.is_not(None)) & (recent.c.regime != "all")
+            pooled_full = select(recent.c.slug, recent.c.timeframe).group_by(
+                recent.c.slug, recent.c.timeframe).having(func.count() >= window)
+            own_full = select(recent.c.slug, recent.c.timeframe, recent.c.regime).where(own).group_by(
+                recent.c.slug, recent.c.timeframe, recent.c.regime).having(func.count() >= window)
+            older = rows.where(*usable, o.candle_timestamp < recent_from, or_(
+                tuple_(slug, o.timeframe).not_in(pooled_full),
+                regime.is_not(None) & (regime != "all") & tuple_(slug, o.timeframe, regime).not_in(own_full)))
+            candidates = union_all(select(*recent.c), older).subquery("candidates")
+        c = candidates.c
+        order = (c.candle_timestamp.desc(), c.coin_id)
+        ranked = select(
+            *c,
+            func.row_number().over(partition_by=(c.slug, c.timeframe, c.regime), order_by=order).label("own_rank"),
+            func.row_number().over(partition_by=(c.slug, c.timeframe), order_by=order).label("all_rank"),
+        ).subquery("ranked")
+        own_scope = ranked.c.regime.is_not(None) & (ranked.c.regime != "all")
+        frame = read_frame(self._connection, select(
+            ranked.c.slug, ranked.c.timeframe, ranked.c.regime, ranked.c.coin_id, ranked.c.candle_timestamp,
+            ranked.c.result_return, ranked.c.result_drawdown)
+            .where(or_(ranked.c.all_rank <= window, own_scope & (ranked.c.own_rank <= window))))
+        log_query("patterns", "recent_pattern_outcomes", count=frame.height)
+        return frame
 
     def aggregate_statistics(self) -> dict[str, dict[str, Any]]:
         """Per slug over the four timeframes' "all" rows: n, n-weighted rate, mean temperature."""

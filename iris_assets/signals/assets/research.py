@@ -7,13 +7,19 @@ import polars as pl
 from pydantic import Field
 
 from iris_assets.indicators.assets.indicators import TIMEFRAMES
+from iris_assets.signals import backtest_stream as stream
 from iris_assets.signals import strategies as engine
-from iris_assets.signals.backtests import backtest_summaries
-from iris_assets.signals.strategies import discover_strategies
+from iris_assets.signals.backtests import finish_summaries
 from iris_resources.db.resources import TransactionResource
 from iris_resources.market_data.queries import MarketDataQueries
 from iris_resources.signals.checks import DecisionChecks
 from iris_resources.signals.queries import DecisionQueries
+from iris_resources.signals.research_queries import ResearchQueries
+
+# Strategy discovery reads ten days of one timeframe's stacks and candles at a time (~0.3 M signals at 100 coins).
+STRATEGY_SLICE_DAYS = 10
+# Backtests read half a month of evaluated outcomes at a time (~0.6 M rows at 100 coins).
+BACKTEST_SLICE_DAYS = 15
 
 
 class BacktestConfig(dg.Config):
@@ -26,6 +32,33 @@ def _newest_close(market: MarketDataQueries) -> datetime:
     """"Now" for research products: the newest stored candle's close, so a backfill ages like live data."""
     newest = market.latest_candle_timestamp(15)
     return newest + timedelta(minutes=15) if newest is not None else datetime.now(UTC)
+
+
+def _backtest_frames(research: ResearchQueries, now: datetime, lookbacks: list[int]) -> list[pl.DataFrame]:
+    """Summaries per lookback (ascending), from evaluated outcomes read one candle-time slice at a time,
+    oldest first, and folded into per-group states: memory follows the slice, not the history."""
+    starts = {days: now - timedelta(days=days) for days in lookbacks}
+    cuts = set(starts.values())
+    cut = min(cuts)
+    while cut < now:
+        cuts.add(cut)
+        cut += timedelta(days=BACKTEST_SLICE_DAYS)
+    bounds = sorted(c for c in cuts if c < now)
+    coins, timeframes = research.outcome_series()
+    keys: dict[str, pl.DataType] = {"signal_type": pl.String(), "timeframe": pl.Int16(), "coin_id": pl.Int32()}
+    pooled = {days: stream.empty_state(stream.POOLED_KEYS, keys) for days in lookbacks}
+    per_coin = {days: stream.empty_state(stream.COIN_KEYS, keys) for days in lookbacks}
+    for index, start in enumerate(bounds if coins else []):
+        end = bounds[index + 1] if index + 1 < len(bounds) else None  # the newest slice is open-ended
+        rows = research.evaluated_outcomes(coins, timeframes, start, end)
+        if rows.is_empty():
+            continue
+        by_time, by_coin = stream.order_rows(rows, pooled=True), stream.order_rows(rows, pooled=False)
+        for days in (d for d in lookbacks if starts[d] <= start):
+            pooled[days] = stream.fold_slice(pooled[days], by_time, stream.POOLED_KEYS)
+            per_coin[days] = stream.fold_slice(per_coin[days], by_coin, stream.COIN_KEYS)
+    return [finish_summaries(stream.summaries_from_states(pooled[d], per_coin[d]), d)
+            .with_columns(pl.lit(now).alias("as_of")) for d in lookbacks]
 
 
 @dg.asset(group_name="signals", kinds={"postgres", "polars"}, deps=["signal_outcomes"],
@@ -44,22 +77,66 @@ def signal_backtests(context: dg.AssetExecutionContext, config: BacktestConfig,
     lookbacks = sorted(set(config.lookback_days))
     with transaction.begin() as uow:
         now = _newest_close(MarketDataQueries(uow.connection))
-        outcomes = DecisionQueries(uow.connection).outcomes_for_backtests(now - timedelta(days=max(lookbacks)))
-        frames = [backtest_summaries(outcomes, now, days).with_columns(pl.lit(now).alias("as_of"))
-                  for days in lookbacks] if not outcomes.is_empty() else []
-        summaries = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
+        frames = _backtest_frames(ResearchQueries(uow.connection), now, lookbacks)
+        longest = frames[-1]
+        summaries = pl.concat(frames, how="vertical_relaxed") if not longest.is_empty() else pl.DataFrame()
+        # The outcomes summarised: the longest lookback's all-coin samples (each outcome counts once there).
+        outcomes = int(longest.filter(pl.col("coin_id").is_null()).get_column("sample_size").sum())
         uow.decisions.replace_backtests(lookbacks, summaries)
         uow.commit()
     with transaction.begin() as uow:
         checks = DecisionChecks(uow.connection)
         mismatches = {d: checks.backtest_sample_mismatches(d, now - timedelta(days=d)) for d in lookbacks}
     return dg.MaterializeResult(
-        metadata={"dagster/row_count": summaries.height, "outcomes": outcomes.height, "as_of": now.isoformat(),
+        metadata={"dagster/row_count": summaries.height, "outcomes": outcomes, "as_of": now.isoformat(),
                   "lookback_days": dg.MetadataValue.json(list(lookbacks))},
         check_results=[dg.AssetCheckResult(check_name="sample_sizes_match_history",
                                            passed=not any(mismatches.values()),
                                            metadata={"mismatched_rows": dg.MetadataValue.json(
                                                {str(k): v for k, v in mismatches.items()})})])
+
+
+def _slice_candles(market: MarketDataQueries, coins: pl.DataFrame, timeframe: int, start: datetime, end: datetime,
+                   now: datetime) -> pl.DataFrame:
+    """Closed candles from ``start`` on, through at least the horizon (in bars) after ``end`` of every coin
+    with a candle before ``end``, or up to ``now``: what the outcomes of stacks in ``[start, end)`` need."""
+    bars = engine.horizon_bars(timeframe)
+    reach = timedelta(minutes=2 * bars * timeframe) + timedelta(days=1)
+    stop = min(end + reach, now)
+    frames = [market.closed_candles(coins, timeframe, start, stop)]
+    while stop < now:
+        # A gap in a coin's candles can push its horizon bar further: read on for those coins only.
+        got = pl.concat(frames)
+        after = got.filter(pl.col("timestamp") >= end).group_by("coin_id").len()
+        short = got.filter(pl.col("timestamp") < end).select("coin_id").unique().join(
+            after, on="coin_id", how="left").filter(pl.col("len").fill_null(0) < bars).get_column("coin_id")
+        if short.is_empty():
+            break
+        reach *= 4
+        following = min(end + reach, now)
+        frames.append(market.closed_candles(coins.filter(pl.col("coin_id").is_in(short.implode())), timeframe,
+                                            stop, following))
+        stop = following
+    return pl.concat(frames).select("coin_id", pl.lit(timeframe, dtype=pl.Int16).alias("timeframe"), "timestamp",
+                                    "high", "low", "close")
+
+
+def _strategy_partials(market: MarketDataQueries, research: ResearchQueries, coins: pl.DataFrame,
+                       sectors: pl.DataFrame, timeframe: int, since: datetime, now: datetime) -> pl.DataFrame:
+    """Discovery's candidate partials of one timeframe, computed slice by slice of candle time and merged."""
+    ids = coins.get_column("coin_id").to_list()
+    merged = pl.DataFrame(schema=engine.PARTIAL_SCHEMA)
+    start = since
+    while start < now:
+        end = min(start + timedelta(days=STRATEGY_SLICE_DAYS), now)
+        stacks = research.strategy_stacks(ids, timeframe, start, end)
+        if not stacks.is_empty():
+            stacks = stacks.join(sectors, on="coin_id", how="left")
+            candles = _slice_candles(market, coins, timeframe, start, end, now)
+            partial = engine.candidate_partials(stacks, candles, known_before=now, now=now)
+            merged = engine.merge_partials(pl.concat([merged, partial]))
+        start = end
+    return merged
 
 
 @dg.asset(group_name="signals", kinds={"postgres", "polars"}, deps=["pattern_signals", "market_cycles", "candles"],
@@ -75,22 +152,14 @@ def strategies(context: dg.AssetExecutionContext, transaction: TransactionResour
         market = MarketDataQueries(uow.connection)
         now = _newest_close(market)
         coins = market.coin_frame()
-        ids = coins.get_column("coin_id").to_list()
-        query = DecisionQueries(uow.connection)
         since = now - timedelta(days=engine.STRATEGY_LOOKBACK_DAYS)
-        stacks = query.pattern_stacks(ids, since, now)
-        found, rules = pl.DataFrame(), pl.DataFrame()
-        if not stacks.is_empty():
-            bars = query.bar_context(ids, since, now).select("coin_id", "timeframe", "timestamp", "regime",
-                                                            pl.col("cycle_phase").alias("cycle"))
-            sectors = query.coin_sectors(ids).select("coin_id", "sector")
-            stacks = stacks.drop("market_regime").join(bars, on=["coin_id", "timeframe", "timestamp"],
-                                                       how="left").join(sectors, on="coin_id", how="left")
-            candles = pl.concat([market.closed_candles(coins, tf, since, now).select(
-                "coin_id", pl.lit(tf, dtype=pl.Int16).alias("timeframe"), "timestamp", "high", "low", "close")
-                for tf in TIMEFRAMES])
-            discovery = discover_strategies(stacks, candles, known_before=now, now=now)
-            found, rules = discovery.strategies, discovery.rules
+        research = ResearchQueries(uow.connection)
+        sectors = DecisionQueries(uow.connection).coin_sectors(coins.get_column("coin_id").to_list()).select(
+            "coin_id", "sector")
+        # One timeframe and time slice at a time, merged as candidate partials: memory follows the slice.
+        partials = [_strategy_partials(market, research, coins, sectors, tf, since, now) for tf in TIMEFRAMES]
+        discovery = engine.rank_strategies(pl.concat(partials))
+        found, rules = discovery.strategies, discovery.rules
         saved = uow.decisions.save_strategy_snapshot(now, found, rules)
         uow.commit()
     enabled = found.filter(pl.col("enabled")) if not found.is_empty() else found

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from iris_assets.signals.strategies import (
     MINUTES_PER_YEAR,
+    PARTIAL_SCHEMA,
     alignment_expression,
+    candidate_partials,
     discover_strategies,
     enabled_expression,
+    merge_partials,
+    rank_strategies,
     strategy_alignment,
 )
 
@@ -461,3 +467,62 @@ def test_discovered_strategies_feed_alignment() -> None:
     result = strategy_alignment(decision, discovery.strategies, discovery.rules).sort("coin_id")
     # win 1.0 → +0.18; Sharpe 3 → +0.12 (cap); avg 0.03 → +0.08 (cap); drawdown 0.01 → −0.0015 → 1.3
     assert result["strategy_alignment"].to_list() == pytest.approx([1.3, 1.0])  # 0.75 < min_confidence 0.80
+
+
+# ---------------------------------------------------------------- discovery slice by slice
+
+
+def _random_market(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Random-walk candles of 6 coins on 1h and 4h bars for 20 days and random pattern stacks on them."""
+    generator = random.Random(seed)
+    candles: list[tuple[object, ...]] = []
+    stacks: list[tuple[object, ...]] = []
+    slugs = ("bull_flag", "double_top", "cup_handle", "cluster_breakout")
+    for coin_id in range(6):
+        for step in (60, 240):
+            close = 100.0
+            for i in range(20 * 24 * 60 // step):
+                stamp = T0 + timedelta(minutes=step * i)
+                move = close * generator.gauss(0, 0.01)
+                candles.append((coin_id, step, stamp, close + abs(move), close - abs(move), close + move))
+                close += move
+                fired = [slug for slug in slugs if generator.random() < 0.15]
+                stacks.extend((coin_id, step, stamp, f"pattern_{slug}",
+                               generator.choice(("bullish", "bearish", "neutral")),
+                               round(generator.uniform(0.3, 0.95), 3), generator.choice((0.0, 0.7, 1.2)),
+                               generator.choice(("bull_trend", "bear_trend", None)),
+                               generator.choice(("MARKUP", "MARKDOWN")), ("defi", "l1", None)[coin_id % 3])
+                              for slug in fired)
+    candle_frame = pl.DataFrame(candles, schema={
+        "coin_id": pl.Int32, "timeframe": pl.Int16, "timestamp": pl.Datetime("us", "UTC"), "high": pl.Float64,
+        "low": pl.Float64, "close": pl.Float64}, orient="row")
+    stack_frame = pl.DataFrame(stacks, schema={
+        "coin_id": pl.Int32, "timeframe": pl.Int16, "timestamp": pl.Datetime("us", "UTC"), "signal_type": pl.String,
+        "direction": pl.String, "confidence": pl.Float64, "priority_score": pl.Float64, "regime": pl.String,
+        "cycle": pl.String, "sector": pl.String}, orient="row")
+    return stack_frame, candle_frame
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_discovery_merged_from_slices_equals_discovery_at_once(seed: int) -> None:
+    stacks, candles = _random_market(seed)
+    now = T0 + timedelta(days=20)
+    whole = discover_strategies(stacks, candles, now, now)
+    assert whole.strategies.height > 20 and whole.strategies.get_column("enabled").any()
+    partials = []
+    for step in (60, 240):
+        merged = pl.DataFrame(schema=PARTIAL_SCHEMA)
+        for day in range(0, 20, 3):
+            start, end = T0 + timedelta(days=day), T0 + timedelta(days=day + 3)
+            for coins in ([0, 1, 2], [3, 4, 5]):
+                sliced = stacks.filter(pl.col("timeframe") == step, pl.col("coin_id").is_in(coins),
+                                       pl.col("timestamp") >= start, pl.col("timestamp") < end)
+                # the slice's candles from its start on (the horizon reaches past its end)
+                bars = candles.filter(pl.col("timeframe") == step, pl.col("coin_id").is_in(coins),
+                                      pl.col("timestamp") >= start)
+                merged = merge_partials(pl.concat([merged, candidate_partials(sliced, bars, now, now)]))
+        partials.append(merged)
+    sliced_discovery = rank_strategies(pl.concat(partials))
+    assert_frame_equal(sliced_discovery.strategies, whole.strategies, check_exact=False, rel_tol=1e-12,
+                       abs_tol=1e-12)
+    assert_frame_equal(sliced_discovery.rules, whole.rules)
