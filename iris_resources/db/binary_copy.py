@@ -94,14 +94,15 @@ def _encode_scattered(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]]
         _scatter(out, offset, prefix.view(np.uint8).reshape(n, 4))
         data_at = offset + 4
         if kind == "text":
-            text = series.cast(pl.String)
-            # Dense ranks are dictionary codes: rank k ↔ the k-th smallest distinct value.
-            codes = text.rank("dense").fill_null(0).to_numpy()
-            for code, value in enumerate(text.drop_nulls().unique().sort().to_list(), start=1):
-                raw = np.frombuffer(value.encode(), dtype=np.uint8)
-                rows = np.nonzero(codes == code)[0]
-                if raw.size and rows.size:
-                    out[data_at[rows][:, None] + np.arange(raw.size)] = raw
+            # One vectorised write per distinct byte length (not per distinct value): values of one
+            # length are a fixed-width S<len> block, scattered row by row.
+            widest = int(length.max()) if n else 0
+            if widest:
+                padded = np.array(series.cast(pl.String).fill_null("").cast(pl.Binary).to_list(), dtype=f"S{widest}")
+                for size in np.unique(length[length > 0]):
+                    rows = np.flatnonzero(length == size)
+                    block = padded[rows].astype(f"S{size}").view(np.uint8).reshape(rows.size, int(size))
+                    _scatter(out, data_at[rows], block)
         else:
             values = np.asarray(_column_values(series, kind), dtype=_NUMPY[kind])
             width = _WIDTH[kind]

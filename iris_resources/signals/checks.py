@@ -44,6 +44,30 @@ class DecisionChecks:
         return int(self._connection.execute(select(func.count()).select_from(final_signals).where(
             final_signals.c.timestamp >= start, final_signals.c.timestamp < end, bad)).scalar_one())
 
+    def backtest_sample_mismatches_by_lookback(self, since: dict[int, datetime]) -> dict[int, int]:
+        """``backtest_sample_mismatches`` for several lookbacks (days → window start) in one outcome scan."""
+        if not since:
+            return {}
+        counts = [func.count().filter(signal_outcomes.c.candle_timestamp >= start).label(f"n_{days}")
+                  for days, start in since.items()]
+        counted = (
+            select(signal_outcomes.c.signal_type, signal_outcomes.c.timeframe, *counts)
+            .where(signal_outcomes.c.candle_timestamp >= min(since.values()),
+                   signal_outcomes.c.result_return.is_not(None), signal_outcomes.c.result_drawdown.is_not(None))
+            .group_by(signal_outcomes.c.signal_type, signal_outcomes.c.timeframe).subquery()
+        )
+        joined = signal_backtests.outerjoin(counted, and_(counted.c.signal_type == signal_backtests.c.signal_type,
+                                                         counted.c.timeframe == signal_backtests.c.timeframe))
+        # A type without outcomes in a shorter lookback counts 0 there: NULLIF makes that "missing" (−1),
+        # exactly as the per-lookback count, which has no group for it.
+        wrong = [func.count().filter(and_(
+            signal_backtests.c.lookback_days == days,
+            func.coalesce(func.nullif(counted.c[f"n_{days}"], 0), -1) != signal_backtests.c.sample_size,
+        )).label(f"m_{days}") for days in since]
+        row = self._connection.execute(select(*wrong).select_from(joined).where(
+            signal_backtests.c.coin_id.is_(None))).one()
+        return {days: int(value) for days, value in zip(since, row, strict=True)}
+
     def backtest_sample_mismatches(self, lookback_days: int, since: datetime) -> int:
         """All-coin backtest rows whose sample size differs from the evaluated outcomes they summarise."""
         counted = (

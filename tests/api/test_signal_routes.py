@@ -433,3 +433,26 @@ def test_bad_parameters_get_the_422_envelope(client: TestClient, symbols: list[s
     assert response.headers["cache-control"] == "no-store"
     document = client.app.openapi()
     assert validate(body, response_schema(document, PREFIX + template, 422), document) == []
+
+
+def test_the_backtest_sample_check_scans_once_for_all_lookbacks_and_finds_a_wrong_size(
+    owner_engine: Engine,
+) -> None:
+    from datetime import timedelta
+
+    from iris_resources.signals.checks import DecisionChecks
+
+    with owner_engine.connect() as connection:
+        as_of = connection.execute(select(func.max(signal_backtests.c.as_of))).scalar_one()
+        since = {days: as_of - timedelta(days=days) for days in _stored_lookbacks(owner_engine)}
+        checks = DecisionChecks(connection)
+        together = checks.backtest_sample_mismatches_by_lookback(since)
+        assert together == {days: checks.backtest_sample_mismatches(days, start) for days, start in since.items()}
+        assert set(together.values()) == {0}
+        # Corrupt one all-coin 30-day row inside this (never committed) transaction.
+        connection.execute(text(
+            "UPDATE signal_backtests SET sample_size = sample_size + 1 WHERE ctid = (SELECT min(ctid) "
+            "FROM signal_backtests WHERE lookback_days = 30 AND coin_id IS NULL)"))
+        broken = checks.backtest_sample_mismatches_by_lookback(since)
+        connection.rollback()
+    assert broken == {**together, 30: 1}

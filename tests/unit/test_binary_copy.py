@@ -85,7 +85,7 @@ def test_free_text_falls_back_to_the_scattered_encoding_with_the_same_rows(monke
     import iris_resources.db.binary_copy as binary_copy
 
     frame = pl.DataFrame({"id": pl.Series(range(300), dtype=pl.Int32),
-                          "note": [None if i % 4 == 0 else "n" * (i % 37) for i in range(300)],
+                          "note": [None if i % 4 == 0 else ("é" if i % 2 else "n") * (i % 37) for i in range(300)],
                           "price": [None if i % 5 == 0 else i / 7 for i in range(300)]})
     columns = [("id", "int4"), ("note", "text"), ("price", "float8")]
     grouped = encode_rows(frame, columns)  # type: ignore[arg-type]

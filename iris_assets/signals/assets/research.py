@@ -86,7 +86,7 @@ def signal_backtests(context: dg.AssetExecutionContext, config: BacktestConfig,
         uow.commit()
     with transaction.begin() as uow:
         checks = DecisionChecks(uow.connection)
-        mismatches = {d: checks.backtest_sample_mismatches(d, now - timedelta(days=d)) for d in lookbacks}
+        mismatches = checks.backtest_sample_mismatches_by_lookback({d: now - timedelta(days=d) for d in lookbacks})
     return dg.MaterializeResult(
         metadata={"dagster/row_count": summaries.height, "outcomes": outcomes, "as_of": now.isoformat(),
                   "lookback_days": dg.MetadataValue.json(list(lookbacks))},
