@@ -135,7 +135,9 @@ def _stack_aggregates(stacks: pl.DataFrame) -> pl.DataFrame:
     # One rate per distinct base slug (the first known one if a slug repeats), then the mean per stack.
     per_slug = rows.filter((pl.col("_kind") == "base") & pl.col("success_rate").is_not_null()).group_by(
         [*keys, "_slug"]).agg(pl.col("success_rate").first())
-    success = per_slug.group_by(keys).agg(pl.col("success_rate").mean().alias("_success_mean"))
+    # Summed in slug order: the rows arrive in no fixed order, and a float sum in another order can move
+    # the mean by an ulp, enough to flip a rounded digit of the reason (0.495 → "0.50" or "0.49").
+    success = per_slug.group_by(keys).agg(pl.col("success_rate").sort_by("_slug").mean().alias("_success_mean"))
     return aggregates.join(success, on=keys, how="left")
 
 

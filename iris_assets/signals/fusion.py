@@ -43,6 +43,7 @@ import numpy as np
 import polars as pl
 
 from .bands import BAND_EDGES, confidence_band_expr
+from .fusion_windows import SignalRows, member_rows, top_kinds, window_bounds, window_scores
 
 __all__ = [
     "DECISIONS",
@@ -193,23 +194,49 @@ def fuse_market_decisions(signals: pl.DataFrame, regimes: pl.DataFrame | None, r
     (B > S → bullish, else bearish, as in "B > S → BUY else SELL"); ``dominant_factors`` and
     ``flags`` are comma-joined and empty when there is nothing to list.
     """
-    sig = _prepare_signals(signals)
-    evals = _evaluation_points(sig, since)
+    prepared = _prepare_signals(signals)
+    evals = _evaluation_points(prepared, since)
     if evals.is_empty():
         return FusionResult(pl.DataFrame(schema=OUTPUT_SCHEMA), 0)
     evals = _attach_regime(evals, regimes)
-    members = _window_members(sig, evals)
-    evals = evals.join(_side_scores(members), on="eid", how="left").sort("eid")
+    evals = _attach_side_scores(evals, prepared.rows)
     evals = _attach_sector(evals, sector_trends)
     keys = _key_table(evals, previous, relations)
     evals = evals.join(keys, on=_KEYS, how="left").sort("eid")
     links = _relation_links(evals, relations, keys)
     state = _seed_state(keys.height, previous, keys)
     outcome = _sequential_pass(evals, links, state)
-    return FusionResult(_assemble(evals, members, outcome), evals.height)
+    return FusionResult(_assemble(evals, prepared, outcome), evals.height)
 
 
 # --- preparation -------------------------------------------------------------------------------------
+
+_ARCHETYPES: tuple[str, ...] = ("continuation", "reversal", "breakout", "mean_reversion", "generic")
+_WEIGHTED_REGIMES: tuple[str, ...] = tuple(sorted({regime for regime, _ in REGIME_WEIGHTS}))
+_NO_REGIME = len(_WEIGHTED_REGIMES)  # any other (or no) regime: every weight 1.0
+
+
+def _weight_table() -> np.ndarray:
+    """``[regime code, archetype code, sign + 1]`` → regime weight (neutral signals and unlisted pairs 1.0)."""
+    table = np.ones((_NO_REGIME + 1, len(_ARCHETYPES), 3))
+    for (regime, arch), (bullish, bearish) in REGIME_WEIGHTS.items():
+        table[_WEIGHTED_REGIMES.index(regime), _ARCHETYPES.index(arch), 2] = bullish
+        table[_WEIGHTED_REGIMES.index(regime), _ARCHETYPES.index(arch), 0] = bearish
+    return table
+
+
+_WEIGHTS = _weight_table()
+# Recency by age index (0, 1, 2): max(1 − 0.1·age, 0.75), computed as the frame version did.
+_RECENCY = np.maximum(1.0 - 0.1 * np.arange(FUSION_CANDLE_GROUPS, dtype=np.float64), 0.75)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """Sorted signal arrays, the row range of each (coin, timeframe, timestamp) group, type names."""
+
+    rows: SignalRows
+    groups: pl.DataFrame
+    kinds: pl.Series
 
 
 def _utc(name: str) -> pl.Expr:
@@ -222,16 +249,22 @@ def _missing_as_one(name: str) -> pl.Expr:
 
 
 def _archetype_expr(types: Iterable[str]) -> pl.Expr:
-    mapping = {name: signal_archetype(name) for name in types}
-    return pl.col("signal_type").replace_strict(mapping, default="generic", return_dtype=pl.String)
+    mapping = {name: _ARCHETYPES.index(signal_archetype(name)) for name in types}
+    return pl.col("signal_type").replace_strict(mapping, default=_ARCHETYPES.index("generic"), return_dtype=pl.Int8)
 
 
-def _prepare_signals(signals: pl.DataFrame) -> pl.DataFrame:
+def _rank_expr(name: str, values: pl.Series) -> pl.Expr:
+    """Position of each value in the sorted distinct ``values`` (null stays null)."""
+    return pl.col(name).replace_strict(values.drop_nulls().to_list(), list(range(values.drop_nulls().len())),
+                                       default=None, return_dtype=pl.Int32)
+
+
+def _prepare_signals(signals: pl.DataFrame) -> _Prepared:
     """Cast, order deterministically, and compute the time-independent part of every score.
 
     Rows are sorted (timestamp asc, signal_type desc, ...) within a coin/timeframe, so reading one
-    backwards from any row is the window order (timestamp desc, signal_type asc). ``_r`` is the row
-    position and ``_d`` the dense rank of the timestamp within the coin/timeframe.
+    backwards from any row is the window order (timestamp desc, signal_type asc) and every window is
+    one contiguous row range (``fusion_windows``).
     """
     confidence = pl.col("confidence").cast(pl.Float64).fill_null(0.0)
     default_success = pl.when(pl.col("signal_type").str.contains(r"^pattern_(cluster|hierarchy)_")).then(
@@ -244,25 +277,48 @@ def _prepare_signals(signals: pl.DataFrame) -> pl.DataFrame:
         pl.col("signal_type").cast(pl.String), direction.cast(pl.String), confidence.alias("_conf"),
         (confidence.clip(0.01, 1.0) * success * _missing_as_one("context_score")
          * _missing_as_one("regime_alignment") * priority).alias("_static"),
-    ).with_columns(
+    )
+    # Strings sort as their rank among the sorted distinct values: same order, integer sort keys.
+    kinds = frame.get_column("signal_type").unique().sort()
+    directions = frame.get_column("direction").unique().sort(nulls_last=False)
+    frame = frame.select(
+        *_KEYS, "timestamp", "_conf", "_static",
         pl.when(direction == "bullish").then(1).when(direction == "bearish").then(-1).otherwise(0)
         .cast(pl.Int8).alias("_sign"),
-    )
-    frame = frame.with_columns(_archetype_expr(frame.get_column("signal_type").unique().to_list()).alias("_arch"))
-    frame = frame.sort([*_KEYS, "timestamp", "signal_type", "direction", "_conf", "_static"],
-                       descending=[False, False, False, True, True, True, True])
-    return frame.with_columns(
-        pl.int_range(pl.len(), dtype=pl.Int64).over(_KEYS).alias("_r"),
-        (pl.col("timestamp").rank("dense").over(_KEYS).cast(pl.Int64) - 1).alias("_d"),
-    )
+        _archetype_expr(kinds.to_list()).alias("_arch"),
+        _rank_expr("signal_type", kinds).alias("_kind"),
+        _rank_expr("direction", directions).alias("_direction"),
+    ).sort([*_KEYS, "timestamp", "_kind", "_direction", "_conf", "_static"],
+           descending=[False, False, False, True, True, True, True], nulls_last=False)
+    return _Prepared(*_signal_groups(frame), kinds)
 
 
-def _evaluation_points(sig: pl.DataFrame, since: datetime) -> pl.DataFrame:
-    """One row per distinct (coin, timeframe, timestamp ≥ since): ``eid`` in time order, ``_r_end``."""
+def _signal_groups(frame: pl.DataFrame) -> tuple[SignalRows, pl.DataFrame]:
+    """Row arrays and one row per (coin, timeframe, timestamp) group: ``_g``, its window ``_lo``/``_hi``."""
+    coin = frame.get_column("coin_id").to_numpy()
+    timeframe = frame.get_column("timeframe").to_numpy()
+    stamp = frame.get_column("timestamp").dt.epoch("us").to_numpy()
+    new_key = np.ones(stamp.size, bool)
+    new_key[1:] = (coin[1:] != coin[:-1]) | (timeframe[1:] != timeframe[:-1])
+    new_group = new_key.copy()
+    new_group[1:] |= stamp[1:] != stamp[:-1]
+    row_group = np.cumsum(new_group, dtype=np.int64) - 1
+    group_start = np.flatnonzero(new_group)
+    group_end = np.append(group_start[1:], stamp.size) if group_start.size else group_start.copy()
+    key_first_group = row_group[np.flatnonzero(new_key)][np.cumsum(new_key)[group_start] - 1]
+    lo = window_bounds(group_start, group_end, key_first_group, FUSION_SIGNAL_LIMIT, FUSION_CANDLE_GROUPS)
+    rows = SignalRows(row_group, frame.get_column("_static").to_numpy(), frame.get_column("_sign").to_numpy(),
+                      frame.get_column("_arch").to_numpy(), frame.get_column("_kind").fill_null(-1).to_numpy())
+    groups = frame.select(*_KEYS, "timestamp").gather(group_start).with_columns(
+        pl.Series("_g", np.arange(group_start.size, dtype=np.int64)), pl.Series("_lo", lo),
+        pl.Series("_hi", group_end))
+    return rows, groups
+
+
+def _evaluation_points(prepared: _Prepared, since: datetime) -> pl.DataFrame:
+    """One row per distinct (coin, timeframe, timestamp ≥ since): ``eid`` in time order, window bounds."""
     return (
-        sig.group_by([*_KEYS, "_d"])
-        .agg(pl.col("timestamp").first(), pl.col("_r").max().alias("_r_end"))
-        .filter(pl.col("timestamp") >= pl.lit(since).cast(_TS))
+        prepared.groups.filter(pl.col("timestamp") >= pl.lit(since).cast(_TS))
         .sort(["timestamp", *_KEYS])
         .with_row_index("eid")
         .with_columns(pl.col("eid").cast(pl.Int64))
@@ -271,47 +327,30 @@ def _evaluation_points(sig: pl.DataFrame, since: datetime) -> pl.DataFrame:
 
 def _attach_regime(evals: pl.DataFrame, regimes: pl.DataFrame | None) -> pl.DataFrame:
     if regimes is None or regimes.is_empty():
-        return evals.with_columns(pl.lit(None, pl.String).alias("regime"))
-    bars = (regimes.select(pl.col("coin_id").cast(pl.Int32), pl.col("timeframe").cast(pl.Int16), _utc("timestamp"),
-                           pl.col("regime").cast(pl.String))
-            .sort([*_KEYS, "timestamp", "regime"], nulls_last=True).unique([*_KEYS, "timestamp"], keep="first"))
-    return evals.join(bars, on=[*_KEYS, "timestamp"], how="left").sort("eid")
+        frame = evals.with_columns(pl.lit(None, pl.String).alias("regime"))
+    else:
+        bars = (regimes.select(pl.col("coin_id").cast(pl.Int32), pl.col("timeframe").cast(pl.Int16),
+                               _utc("timestamp"), pl.col("regime").cast(pl.String))
+                .sort([*_KEYS, "timestamp", "regime"], nulls_last=True).unique([*_KEYS, "timestamp"], keep="first"))
+        frame = evals.join(bars, on=[*_KEYS, "timestamp"], how="left").sort("eid")
+    return frame.with_columns(pl.col("regime").replace_strict(
+        list(_WEIGHTED_REGIMES), list(range(_NO_REGIME)), default=_NO_REGIME, return_dtype=pl.Int8).alias("_regime"))
 
 
-def _window_members(sig: pl.DataFrame, evals: pl.DataFrame) -> pl.DataFrame:
-    """(eid, signal row) pairs of every window, with the signal's score before the cross factor.
+def _window_arrays(evals: pl.DataFrame) -> tuple[np.ndarray, ...]:
+    return tuple(evals.get_column(name).to_numpy() for name in ("_lo", "_hi", "_g", "_regime"))
 
-    A signal of timestamp rank d belongs to the windows of ranks d, d+1, d+2 (the 3 distinct
-    timestamps) whose 20-row tail reaches it (``_r`` > ``_r_end`` − 20); its age index is the gap.
+
+def _attach_side_scores(evals: pl.DataFrame, rows: SignalRows) -> pl.DataFrame:
+    """B and S before the cross factor (``_b_base``, ``_s_base``) and ``signal_count`` of every window.
+
+    A signal of the window at age index a (0 for t's own timestamp) scores its static part · the
+    regime weight of (bar regime, archetype, side) · recency(a); neutral signals count but score nothing.
     """
-    ages = pl.Series("_age", list(range(FUSION_CANDLE_GROUPS)), dtype=pl.Int64)
-    weights = pl.DataFrame(
-        [(regime, arch, bull, bear) for (regime, arch), (bull, bear) in REGIME_WEIGHTS.items()],
-        schema={"regime": pl.String, "_arch": pl.String, "_w_bull": pl.Float64, "_w_bear": pl.Float64},
-        orient="row",
-    )
-    candidates = (
-        sig.select("coin_id", "timeframe", "signal_type", "_sign", "_arch", "_static", "_r", "_d")
-        .join(ages.to_frame(), how="cross")
-        .with_columns((pl.col("_d") + pl.col("_age")).alias("_D"))
-    )
-    members = candidates.join(
-        evals.select("eid", *_KEYS, pl.col("_d").alias("_D"), "_r_end", "regime"), on=[*_KEYS, "_D"], how="inner",
-    ).filter(pl.col("_r") > pl.col("_r_end") - FUSION_SIGNAL_LIMIT)
-    members = members.join(weights, on=["regime", "_arch"], how="left")
-    weight = (pl.when(pl.col("_sign") > 0).then(pl.col("_w_bull")).when(pl.col("_sign") < 0).then(pl.col("_w_bear"))
-              .otherwise(1.0).fill_null(1.0))
-    recency = pl.max_horizontal(1.0 - 0.1 * pl.col("_age").cast(pl.Float64), pl.lit(0.75))
-    return members.select("eid", "signal_type", "_sign", (pl.col("_static") * weight * recency).alias("_score"))
-
-
-def _side_scores(members: pl.DataFrame) -> pl.DataFrame:
-    score, sign = pl.col("_score"), pl.col("_sign")
-    return members.group_by("eid").agg(
-        score.filter(sign > 0).sum().alias("_b_base"),
-        score.filter(sign < 0).sum().alias("_s_base"),
-        pl.len().cast(pl.Int32).alias("signal_count"),
-    )
+    lo, hi, group, regime = _window_arrays(evals)
+    scores = window_scores(rows, lo, hi, group, regime, _WEIGHTS, _RECENCY, FUSION_SIGNAL_LIMIT)
+    return evals.with_columns(pl.Series("_b_base", scores.bullish), pl.Series("_s_base", scores.bearish),
+                              pl.Series("signal_count", scores.count))
 
 
 def _attach_sector(evals: pl.DataFrame, sector_trends: pl.DataFrame | None) -> pl.DataFrame:
@@ -481,8 +520,9 @@ def _sequential_pass(evals: pl.DataFrame, links: pl.DataFrame, state: _State) ->
 # --- output ------------------------------------------------------------------------------------------
 
 
-def _assemble(evals: pl.DataFrame, members: pl.DataFrame, outcome: _Outcome) -> pl.DataFrame:
-    frame = evals.select("eid", *_KEYS, "timestamp", "regime", "signal_count", "_b_base", "_s_base").with_columns(
+def _assemble(evals: pl.DataFrame, prepared: _Prepared, outcome: _Outcome) -> pl.DataFrame:
+    frame = evals.select("eid", *_KEYS, "timestamp", "regime", "signal_count", "_b_base", "_s_base",
+                         "_lo", "_hi", "_g", "_regime").with_columns(
         pl.Series("_code", outcome.code), pl.Series("confidence", outcome.confidence),
         pl.Series("_bull_align", outcome.bull_align), pl.Series("_bear_align", outcome.bear_align),
     ).filter(pl.Series(outcome.kept))
@@ -506,23 +546,29 @@ def _assemble(evals: pl.DataFrame, members: pl.DataFrame, outcome: _Outcome) -> 
         pl.when(pl.col("confidence") >= HIGH_CONFIDENCE).then(pl.lit("high_confidence_threshold")),
     ], separator=",", ignore_nulls=True)
     frame = frame.with_columns(flags.alias("flags"))
-    frame = frame.join(_dominant_factors(members, frame), on="eid", how="left").with_columns(
+    frame = frame.join(_dominant_factors(prepared, frame), on="eid", how="left").with_columns(
         pl.col("dominant_factors").fill_null(""))
     return frame.select([pl.col(name).cast(dtype) for name, dtype in OUTPUT_SCHEMA.items()]).sort(
         [*_KEYS, "timestamp"])
 
 
-def _dominant_factors(members: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
-    """Top 3 signal types by |Σ signed score| (ties: name ascending); zero-score types are omitted."""
-    sign, score = pl.col("_sign"), pl.col("_score")
-    features = (
-        members.join(kept.select("eid", "_bull_align", "_bear_align"), on="eid", how="inner")
-        .group_by("eid", "signal_type")
-        .agg((pl.when(sign > 0).then(score * pl.col("_bull_align")).when(sign < 0)
-              .then(-score * pl.col("_bear_align")).otherwise(0.0)).sum().alias("_feature"))
-        .filter(pl.col("_feature") != 0)
-        .with_columns(pl.col("_feature").abs().alias("_magnitude"))
-        .sort(["eid", "_magnitude", "signal_type"], descending=[False, True, False])
-    )
-    return features.group_by("eid", maintain_order=True).agg(
-        pl.col("signal_type").head(3).str.join(",").alias("dominant_factors"))
+def _dominant_factors(prepared: _Prepared, kept: pl.DataFrame) -> pl.DataFrame:
+    """Top 3 signal types by |Σ signed score| (ties: name ascending); zero-score types are omitted.
+
+    Only the kept rows' windows are expanded to (window, signal) pairs.
+    """
+    rows = prepared.rows
+    lo, hi, group, regime = _window_arrays(kept)
+    window, picked, score = member_rows(rows, lo, hi, group, regime, _WEIGHTS, _RECENCY)
+    sign = rows.sign[picked]
+    bull = kept.get_column("_bull_align").to_numpy()[window]
+    bear = kept.get_column("_bear_align").to_numpy()[window]
+    feature = np.where(sign > 0, score * bull, np.where(sign < 0, -score * bear, 0.0))
+    eid = kept.get_column("eid").to_numpy()
+    # Kind codes are ranks of the sorted names, so ties broken by code are broken by name.
+    window, kind = top_kinds(window, rows.kind[picked], feature, 3)
+    names = prepared.kinds.drop_nulls()
+    return (pl.DataFrame({"eid": eid[window], "_kind": kind})
+            .with_columns(pl.col("_kind").replace_strict(list(range(names.len())), names.to_list(), default=None,
+                                                         return_dtype=pl.String))
+            .group_by("eid", maintain_order=True).agg(pl.col("_kind").str.join(",").alias("dominant_factors")))

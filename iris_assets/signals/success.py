@@ -13,6 +13,8 @@ as-of join: wins in the last ``window`` = cumulative wins − cumulative wins ``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 ROLLING_WINDOW = 200
@@ -38,43 +40,72 @@ def _rolling_scope(outcomes: pl.DataFrame, window: int, time_dtype: pl.DataType)
     ).with_columns(pl.col("_n").clip(upper_bound=window).alias("_n")).sort("known_at")
 
 
+@dataclass(frozen=True)
+class RollingScopes:
+    """The rolling windows of a set of known outcomes, per (slug, timeframe, regime) and pooled ("all"),
+    built once and looked up by any number of query frames (a run's coin chunks share them)."""
+
+    outcomes: pl.DataFrame
+    by_regime: pl.DataFrame
+    pooled: pl.DataFrame
+    window: int
+
+    @classmethod
+    def build(cls, outcomes: pl.DataFrame, time_dtype: pl.DataType | None = None,
+              timeframe_dtype: pl.DataType | None = None, window: int = ROLLING_WINDOW) -> RollingScopes:
+        """Windows over ``outcomes`` (slug without the ``pattern_`` prefix, timeframe, regime (nullable),
+        known_at, win), typed like the queries that will look them up (default: UTC µs times, Int16)."""
+        time_dtype = time_dtype or pl.Datetime("us", "UTC")
+        usable = outcomes.filter(pl.col("win").is_not_null() & pl.col("slug").is_not_null()).with_columns(
+            pl.col("slug").cast(pl.String), pl.col("timeframe").cast(timeframe_dtype or pl.Int16),
+            pl.col("regime").cast(pl.String))
+        by_regime = _rolling_scope(
+            usable.filter(pl.col("regime").is_not_null() & (pl.col("regime") != GLOBAL_REGIME)), window,
+            time_dtype)
+        pooled = _rolling_scope(usable.with_columns(pl.lit(GLOBAL_REGIME).alias("regime")), window, time_dtype)
+        return cls(outcomes, by_regime, pooled, window)
+
+    def lookup(self, queries: pl.DataFrame) -> pl.DataFrame:
+        """``queries`` plus ``success_rate`` and ``success_samples`` (see :func:`success_asof`)."""
+        time_dtype, timeframe_dtype = queries.schema["timestamp"], queries.schema["timeframe"]
+        if self.pooled.schema["known_at"] != time_dtype or self.pooled.schema["timeframe"] != timeframe_dtype:
+            # Windows are built on the queries' own time unit (a coarser unit can merge instants).
+            return RollingScopes.build(self.outcomes, time_dtype, timeframe_dtype, self.window).lookup(queries)
+        probe = queries.with_row_index("_row").select(
+            "_row", pl.col("slug").cast(pl.String), pl.col("timeframe"),
+            pl.col("regime").cast(pl.String).fill_null(GLOBAL_REGIME).alias("regime"),
+            pl.col("timestamp"),
+        ).sort("timestamp")
+
+        def lookup(scope: pl.DataFrame, regime: pl.Expr, suffix: str) -> pl.DataFrame:
+            left = probe.with_columns(regime.alias("regime"))
+            joined = left.join_asof(scope, left_on="timestamp", right_on="known_at", by=list(_SCOPE),
+                                    strategy="backward", check_sortedness=False)
+            return joined.select("_row", pl.col("_n").alias(f"_n{suffix}"),
+                                 pl.col("_wins").alias(f"_wins{suffix}"))
+
+        own = lookup(self.by_regime, pl.col("regime"), "_own")
+        pool = lookup(self.pooled, pl.lit(GLOBAL_REGIME), "_all")
+        use_own = pl.col("_n_own").fill_null(0) > 0
+        samples = pl.when(use_own).then(pl.col("_n_own")).otherwise(pl.col("_n_all").fill_null(0))
+        wins = pl.when(use_own).then(pl.col("_wins_own")).otherwise(pl.col("_wins_all"))
+        rates = own.join(pool, on="_row").select(
+            "_row",
+            pl.when(samples > 0).then(wins.cast(pl.Float64) / samples).otherwise(None).cast(pl.Float64)
+            .alias("success_rate"),
+            samples.cast(pl.Int64).alias("success_samples"),
+        )
+        return queries.with_row_index("_row").join(rates, on="_row", how="left").sort("_row").drop("_row")
+
+
 def success_asof(outcomes: pl.DataFrame, queries: pl.DataFrame, window: int = ROLLING_WINDOW) -> pl.DataFrame:
     """``queries`` plus ``success_rate`` (Float64, null when nothing is known) and ``success_samples`` (Int64).
 
     ``outcomes``: slug (without the ``pattern_`` prefix), timeframe, regime (nullable), known_at, win.
     ``queries``: slug, timeframe, regime (nullable), timestamp, and any extra columns (kept, in order).
     An outcome is usable by a query when ``known_at <= timestamp``. A query with a null slug (a cluster or
-    hierarchy signal) gets a null rate.
+    hierarchy signal) gets a null rate. Several query frames over the same outcomes: build
+    :class:`RollingScopes` once and call its ``lookup``.
     """
-    time_dtype = queries.schema["timestamp"]
-    usable = outcomes.filter(pl.col("win").is_not_null() & pl.col("slug").is_not_null()).with_columns(
-        pl.col("slug").cast(pl.String), pl.col("timeframe").cast(queries.schema["timeframe"]),
-        pl.col("regime").cast(pl.String))
-    by_regime = _rolling_scope(
-        usable.filter(pl.col("regime").is_not_null() & (pl.col("regime") != GLOBAL_REGIME)), window, time_dtype)
-    pooled = _rolling_scope(usable.with_columns(pl.lit(GLOBAL_REGIME).alias("regime")), window, time_dtype)
-
-    probe = queries.with_row_index("_row").select(
-        "_row", pl.col("slug").cast(pl.String), pl.col("timeframe"),
-        pl.col("regime").cast(pl.String).fill_null(GLOBAL_REGIME).alias("regime"),
-        pl.col("timestamp"),
-    ).sort("timestamp")
-
-    def lookup(scope: pl.DataFrame, regime: pl.Expr, suffix: str) -> pl.DataFrame:
-        left = probe.with_columns(regime.alias("regime"))
-        joined = left.join_asof(scope, left_on="timestamp", right_on="known_at", by=list(_SCOPE),
-                                strategy="backward", check_sortedness=False)
-        return joined.select("_row", pl.col("_n").alias(f"_n{suffix}"), pl.col("_wins").alias(f"_wins{suffix}"))
-
-    own = lookup(by_regime, pl.col("regime"), "_own")
-    pool = lookup(pooled, pl.lit(GLOBAL_REGIME), "_all")
-    use_own = pl.col("_n_own").fill_null(0) > 0
-    samples = pl.when(use_own).then(pl.col("_n_own")).otherwise(pl.col("_n_all").fill_null(0))
-    wins = pl.when(use_own).then(pl.col("_wins_own")).otherwise(pl.col("_wins_all"))
-    rates = own.join(pool, on="_row").select(
-        "_row",
-        pl.when(samples > 0).then(wins.cast(pl.Float64) / samples).otherwise(None).cast(pl.Float64)
-        .alias("success_rate"),
-        samples.cast(pl.Int64).alias("success_samples"),
-    )
-    return queries.with_row_index("_row").join(rates, on="_row", how="left").sort("_row").drop("_row")
+    return RollingScopes.build(outcomes, queries.schema["timestamp"], queries.schema["timeframe"],
+                               window).lookup(queries)

@@ -7,11 +7,13 @@ from sqlalchemy import (
     Column,
     DateTime,
     Float,
+    Index,
     Integer,
     PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
+    text,
 )
 
 from iris_resources.db.schema import metadata
@@ -60,6 +62,9 @@ signal_outcomes = Table(
     Column("result_drawdown", Float),
     Column("evaluated_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("coin_id", "timeframe", "candle_timestamp", "signal_type"),
+    # Success rates read each scope's newest evaluated outcomes by candle time (known_pattern_outcomes).
+    Index("ix_signal_outcomes_scope_ts", "timeframe", "signal_type", "market_regime", "candle_timestamp",
+          postgresql_where=text("result_return IS NOT NULL")),
 )
 
 pattern_statistics = Table(

@@ -7,17 +7,36 @@ at or before that bar.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Table, and_, case, func, literal, select, true
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    Integer,
+    Select,
+    String,
+    Table,
+    and_,
+    any_,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    true,
+    tuple_,
+    union_all,
+)
 
 from iris_resources.cross_market.tables import coin_relations, sector_metrics
 from iris_resources.db.persistence_log import log_query
 from iris_resources.indicators.queries import read_frame
 from iris_resources.indicators.tables import indicators, signals
 from iris_resources.market_data.tables import coins, sectors
+from iris_resources.market_data.timeframes import AGGREGATE_TIMEFRAMES, BASE_TIMEFRAMES
 from iris_resources.patterns.tables import market_cycles, signal_outcomes
 from iris_resources.signals.tables import strategies, strategy_performance, strategy_rules
 
@@ -27,6 +46,12 @@ _SIGNAL_COLUMNS = (signals.c.coin_id, signals.c.timeframe, signals.c.candle_time
 _IDS: dict[str, pl.DataType | type[pl.DataType]] = {"coin_id": pl.Int32, "timeframe": pl.Int16}
 # Snapshots are taken at day ends; three days covers a weekend-free daily cadence with margin.
 SNAPSHOT_REACH = timedelta(days=3)
+# An outcome is known at its candle's close plus at most 72 h, and no timeframe is longer than a day.
+OUTCOME_REACH = timedelta(days=1, hours=72)
+# An outcome's result is known 24 h after its candle closes, or 72 h when the 72 h return is set.
+_SHORT_HORIZON, _LONG_HORIZON = timedelta(hours=24), timedelta(hours=72)
+_HORIZON_SPREAD = _LONG_HORIZON - _SHORT_HORIZON
+STORED_TIMEFRAMES = (*BASE_TIMEFRAMES, *AGGREGATE_TIMEFRAMES)
 
 
 def _typed(frame: pl.DataFrame, schema: dict[str, pl.DataType | type[pl.DataType]] | None = None) -> pl.DataFrame:
@@ -126,21 +151,25 @@ class DecisionQueries:
                    coin_relations.c.as_of <= end))
         return _typed(frame, {"leader_coin_id": pl.Int32, "follower_coin_id": pl.Int32})
 
-    def known_pattern_outcomes(self, since: datetime, until: datetime) -> pl.DataFrame:
+    def known_pattern_outcomes(self, since: datetime, until: datetime, *, tail_before: datetime | None = None,
+                               tail: int = 200) -> pl.DataFrame:
         """Base-pattern outcomes (slug, timeframe, regime, known_at, win) of signals since ``since`` whose
-        result was known by ``until``: known_at = candle close + the horizon that produced the result."""
-        kind = signal_outcomes.c.signal_type
-        close = signal_outcomes.c.candle_timestamp + func.make_interval(0, 0, 0, 0, 0, signal_outcomes.c.timeframe)
-        horizon = case((signal_outcomes.c.return_72h.is_not(None), literal(timedelta(hours=72))),
-                       else_=literal(timedelta(hours=24)))
-        known_at = (close + horizon).label("known_at")
-        frame = read_frame(self._connection, select(
-            func.substr(kind, 9).label("slug"), signal_outcomes.c.timeframe,
-            signal_outcomes.c.market_regime.label("regime"), known_at,
-            (signal_outcomes.c.result_return > 0).label("win"))
-            .where(kind.like("pattern_%"), ~kind.like("pattern_cluster_%"), ~kind.like("pattern_hierarchy_%"),
-                   signal_outcomes.c.candle_timestamp >= since, signal_outcomes.c.result_return.is_not(None),
-                   close + horizon <= until))
+        result was known by ``until``: known_at = candle close + the horizon that produced the result.
+
+        With ``tail_before``, of the outcomes known before it only what a last-``tail`` rolling window
+        looked up at or after ``tail_before`` can see is read: per (slug, timeframe, regime) — a null
+        regime being a group of its own — the ``tail`` newest in (known_at, win) order (the order
+        ``success_asof`` breaks ties in), plus every outcome known from ``tail_before`` to ``until``.
+        The pooled (slug, timeframe) window needs nothing more: an outcome among its ``tail`` newest is
+        among the ``tail`` newest of its own regime. Rows tied on (known_at, win) are interchangeable, so
+        rolling rates at or after ``tail_before`` equal those over the full read.
+        """
+        columns, where = _outcome_columns(signal_outcomes), _outcome_filter(signal_outcomes, since, until)
+        if tail_before is None:
+            statement = select(*columns).where(*where)
+        else:
+            statement = _outcome_tails(columns, where, since, until, tail_before, tail)
+        frame = read_frame(self._connection, statement)
         log_query("signals", "known_pattern_outcomes", count=frame.height)
         return _typed(frame)
 
@@ -184,6 +213,139 @@ class DecisionQueries:
                    signal_outcomes.c.result_drawdown.is_not(None)))
         log_query("signals", "outcomes_for_backtests", count=frame.height)
         return _typed(frame)
+
+
+def _known_at(table: Any) -> Any:
+    """When an outcome's result became known: its candle's close plus the horizon that produced it."""
+    close = table.c.candle_timestamp + func.make_interval(0, 0, 0, 0, 0, table.c.timeframe)
+    horizon = case((table.c.return_72h.is_not(None), literal(_LONG_HORIZON)), else_=literal(_SHORT_HORIZON))
+    return close + horizon
+
+
+def _is_base_pattern(kind: Any) -> tuple[Any, ...]:
+    """A pattern signal type that is neither a cluster nor a hierarchy (those have no slug statistics)."""
+    return kind.like("pattern_%"), ~kind.like("pattern_cluster_%"), ~kind.like("pattern_hierarchy_%")
+
+
+def _outcome_columns(table: Any) -> tuple[Any, ...]:
+    """slug, timeframe, regime, known_at, win of the outcomes in ``table`` (``signal_outcomes`` or an alias)."""
+    return (func.substr(table.c.signal_type, 9, type_=String).label("slug"), table.c.timeframe,
+            table.c.market_regime.label("regime"), _known_at(table).label("known_at"),
+            (table.c.result_return > 0).label("win"))
+
+
+def _outcome_filter(table: Any, since: datetime, until: datetime) -> tuple[Any, ...]:
+    """Evaluated base-pattern outcomes of signals since ``since`` whose result was known by ``until``."""
+    return (*_is_base_pattern(table.c.signal_type), table.c.candle_timestamp >= since,
+            table.c.result_return.is_not(None), _known_at(table) <= until)
+
+
+def _outcome_coin_ids() -> Any:
+    """Every coin id in ``signal_outcomes`` as one array, by a skip scan of the primary key (one index
+    descent per coin: a recursive "next larger id" instead of a DISTINCT over every row)."""
+    inner = signal_outcomes.alias("next_coin")
+    ids = select(func.min(signal_outcomes.c.coin_id).label("id")).cte("coin_ids", recursive=True)
+    ids = ids.union_all(select(select(func.min(inner.c.coin_id)).where(inner.c.coin_id > ids.c.id)
+                               .scalar_subquery()).where(ids.c.id.is_not(None)))
+    return select(func.array_agg(ids.c.id)).where(ids.c.id.is_not(None)).scalar_subquery()
+
+
+def _outcome_scopes() -> tuple[Any, Any]:
+    """(scopes with a regime, scopes without one): CTEs of (timeframe, signal_type[, regime]) holding at
+    least one evaluated base-pattern outcome, found by skip scans of ``ix_signal_outcomes_scope_ts``
+    (one index descent per scope instead of a DISTINCT over every outcome)."""
+    evaluated = signal_outcomes.c.result_return.is_not(None)
+    first = (select(signal_outcomes.c.timeframe, signal_outcomes.c.signal_type).where(evaluated)
+             .order_by(signal_outcomes.c.timeframe, signal_outcomes.c.signal_type).limit(1).subquery("first_pair"))
+    pairs = select(first.c.timeframe, first.c.signal_type).cte("outcome_pairs", recursive=True)
+    step = signal_outcomes.alias("next_pair")
+    following = (select(step.c.timeframe, step.c.signal_type)
+                 .where(step.c.result_return.is_not(None),
+                        tuple_(step.c.timeframe, step.c.signal_type) > tuple_(pairs.c.timeframe, pairs.c.signal_type))
+                 .order_by(step.c.timeframe, step.c.signal_type).limit(1).lateral("following_pair"))
+    pairs = pairs.union_all(select(following.c.timeframe, following.c.signal_type)
+                            .select_from(pairs.join(following, true())))
+
+    def next_regime(scope: Any, after: Any | None) -> Any:
+        # min() over an index prefix is one descent; it never returns a null regime, so the walk ends.
+        inner = signal_outcomes.alias("next_regime")
+        bound = () if after is None else (inner.c.market_regime > after,)
+        return select(func.min(inner.c.market_regime)).where(
+            inner.c.result_return.is_not(None), inner.c.timeframe == scope.c.timeframe,
+            inner.c.signal_type == scope.c.signal_type, *bound).scalar_subquery()
+
+    regimes = (select(pairs.c.timeframe, pairs.c.signal_type, next_regime(pairs, None).label("regime"))
+               .where(*_is_base_pattern(pairs.c.signal_type)).cte("outcome_regimes", recursive=True))
+    regimes = regimes.union_all(select(regimes.c.timeframe, regimes.c.signal_type,
+                                       next_regime(regimes, regimes.c.regime)).where(regimes.c.regime.is_not(None)))
+    with_regime = select(regimes.c.timeframe, regimes.c.signal_type, regimes.c.regime).where(
+        regimes.c.regime.is_not(None)).cte("regime_scopes")
+    blank = signal_outcomes.alias("blank_regime")
+    without_regime = select(pairs.c.timeframe, pairs.c.signal_type).where(
+        *_is_base_pattern(pairs.c.signal_type),
+        select(blank.c.timeframe).where(blank.c.result_return.is_not(None), blank.c.timeframe == pairs.c.timeframe,
+                                        blank.c.signal_type == pairs.c.signal_type,
+                                        blank.c.market_regime.is_(None)).exists()).cte("blank_scopes")
+    return with_regime, without_regime
+
+
+def _scope_tails(scopes: Any, same_regime: Callable[[Any], Any], since: datetime, until: datetime,
+                 tail_before: datetime, tail: int) -> Select[Any]:
+    """The ``tail`` newest outcomes in (known_at, win) order known before ``tail_before`` of every scope.
+
+    ``known_at`` is the candle close plus 24 h or 72 h, so it is not in index order; candle time is.
+    Let c be the candle time of the ``tail``-th newest outcome by candle time among those known before
+    ``tail_before`` (within one scope, so one timeframe and one bar length b). Those ``tail`` outcomes
+    are known at c + b + 24 h or later, so the ``tail``-th newest known_at K is at least c + b + 24 h.
+    An outcome that can rank among the ``tail`` newest by (known_at, win) has known_at >= K, and its
+    candle time is known_at - b - (24 h or 72 h) >= K - b - 72 h >= c - 48 h. So every outcome of
+    the true tail — and every outcome tied with its last one — has candle time >= c - 48 h: ranking
+    only those (a range of the index) by (known_at, win) and keeping ``tail`` gives the same rows as
+    ranking the whole scope (outcomes tied on (known_at, win) are identical rows of this read).
+    With fewer than ``tail`` outcomes there is no c and the whole scope (since ``since``) is kept.
+    """
+    def in_scope(table: Any) -> tuple[Any, ...]:
+        # known before tail_before implies a candle at least 24 h (+ its bar) earlier: an index bound.
+        return (table.c.timeframe == scopes.c.timeframe, table.c.signal_type == scopes.c.signal_type,
+                same_regime(table), *_outcome_filter(table, since, until), _known_at(table) < tail_before,
+                table.c.candle_timestamp < tail_before - _SHORT_HORIZON)
+
+    nth = signal_outcomes.alias("nth_newest")
+    cut = (select(nth.c.candle_timestamp).where(*in_scope(nth)).order_by(nth.c.candle_timestamp.desc())
+           .offset(tail - 1).limit(1).correlate(scopes).scalar_subquery())
+    recent = signal_outcomes.alias("recent")
+    columns = _outcome_columns(recent)
+    newest = (select(*columns)
+              .where(*in_scope(recent),
+                     recent.c.candle_timestamp >= func.coalesce(cut - _HORIZON_SPREAD, literal(since)))
+              .order_by(_known_at(recent).desc(), (recent.c.result_return > 0).desc())
+              .limit(tail).lateral("newest"))
+    return select(*newest.c).select_from(scopes.join(newest, true()))
+
+
+def _outcome_tails(columns: tuple[Any, ...], where: tuple[Any, ...], since: datetime, until: datetime,
+                   tail_before: datetime, tail: int) -> Select[Any]:
+    """The ``tail`` newest outcomes per (slug, timeframe, regime) known before ``tail_before``, picked per
+    scope from the newest rows of ``ix_signal_outcomes_scope_ts`` (never a scan or a sort of the
+    history), united with every outcome known from ``tail_before`` on.
+
+    Scopes are (timeframe, signal_type, regime): every base-pattern type is ``pattern_`` + its slug
+    (``iris_assets/patterns/catalog.py``), so they are the read's (slug, timeframe, regime) groups."""
+    with_regime, without_regime = _outcome_scopes()
+    # A null regime is a scope of its own; equality never matches it, so it gets its own IS NULL branch.
+    kept = (_scope_tails(with_regime, lambda t: t.c.market_regime == with_regime.c.regime, since, until,
+                         tail_before, tail),
+            _scope_tails(without_regime, lambda t: t.c.market_regime.is_(None), since, until, tail_before, tail)
+            ) if tail > 0 else ()
+    # known_at >= tail_before means a candle at most one day + the 72 h horizon earlier: with every
+    # coin and timeframe spelled out, that bound is a range scan of the primary key, not a table scan.
+    later = select(*columns).where(
+        *where, _known_at(signal_outcomes) >= tail_before,
+        signal_outcomes.c.coin_id == any_(cast(_outcome_coin_ids(), ARRAY(Integer))),
+        signal_outcomes.c.timeframe == any_(literal(list(STORED_TIMEFRAMES))),
+        signal_outcomes.c.candle_timestamp >= tail_before - OUTCOME_REACH)
+    both = union_all(*kept, later).subquery("outcomes")
+    return select(*both.c)
 
 
 __all__ = ["DecisionQueries"]

@@ -21,7 +21,7 @@ from iris_assets.signals.inputs import (
 )
 from iris_assets.signals.risk import final_signals as risk_adjust
 from iris_assets.signals.risk import risk_metrics
-from iris_assets.signals.success import success_asof
+from iris_assets.signals.success import ROLLING_WINDOW, RollingScopes
 from iris_resources.db.resources import TransactionResource
 from iris_resources.market_data.queries import MarketDataQueries
 from iris_resources.signals.checks import DecisionChecks
@@ -43,19 +43,22 @@ DECISION_CHECKS = [
 
 @dataclass(frozen=True)
 class SharedInputs:
-    """What every coin chunk of a run reads alike: known outcomes, sector and strategy snapshots."""
+    """What every coin chunk of a run reads alike: success-rate windows, sector and strategy snapshots."""
 
-    outcomes: pl.DataFrame
+    success: RollingScopes
     sectors: pl.DataFrame
     performance: pl.DataFrame
     rules: pl.DataFrame
 
     @classmethod
     def load(cls, query: DecisionQueries, start: datetime, end: datetime) -> "SharedInputs":
-        """Read them once for the run window."""
+        """Read them once for the run window. Every stack lies in ``[start, end)``, so of the outcomes known
+        before ``start`` only each scope's last ``ROLLING_WINDOW`` can matter: SQL cuts the rest (a year of
+        outcomes would otherwise be read on every run), and the windows are built once for all chunks."""
         performance, rules = query.strategy_snapshots(start, end)
-        return cls(query.known_pattern_outcomes(start - SUCCESS_LOOKBACK, end), query.sector_snapshots(start, end),
-                   performance, rules)
+        outcomes = query.known_pattern_outcomes(start - SUCCESS_LOOKBACK, end, tail_before=start,
+                                                tail=ROLLING_WINDOW)
+        return cls(RollingScopes.build(outcomes), query.sector_snapshots(start, end), performance, rules)
 
 
 def evaluate_stacks(query: DecisionQueries, coin_ids: list[int], start: datetime, end: datetime,
@@ -67,7 +70,7 @@ def evaluate_stacks(query: DecisionQueries, coin_ids: list[int], start: datetime
     shared = shared or SharedInputs.load(query, start, end)
     bars = query.bar_context(coin_ids, start, end)
     stacks = with_bar_regime(stacks, bars)
-    stacks = success_asof(shared.outcomes, success_queries(stacks))
+    stacks = shared.success.lookup(success_queries(stacks))
     keys = with_bar_regime(stack_keys(stacks), bars)
     context = sector_context(keys, query.coin_sectors(coin_ids), shared.sectors)
     performance, rules = shared.performance, shared.rules

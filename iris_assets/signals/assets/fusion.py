@@ -9,11 +9,12 @@ from iris_assets.config import MarketScope
 from iris_assets.partitions import market_backfill_policy, market_daily_partition, run_window
 from iris_assets.signals.assets.decisions import SUCCESS_LOOKBACK, announce_decisions
 from iris_assets.signals.fusion import fuse_market_decisions
-from iris_assets.signals.inputs import coin_sector_trends, success_queries, with_bar_regime
-from iris_assets.signals.success import success_asof
+from iris_assets.signals.fusion_inputs import bar_regimes, first_lookup, success_lookups, with_success_rates
+from iris_assets.signals.inputs import coin_sector_trends
 from iris_resources.db.resources import TransactionResource
 from iris_resources.market_data.queries import MarketDataQueries
 from iris_resources.signals.checks import DecisionChecks
+from iris_resources.signals.fusion_queries import WARM_UP_REACH, FusionQueries
 from iris_resources.signals.queries import DecisionQueries
 from iris_resources.signals.tables import market_decisions as market_decisions_table
 
@@ -39,19 +40,19 @@ def market_decisions(context: dg.AssetExecutionContext, config: MarketScope,
         coins = MarketDataQueries(uow.connection).coin_frame(config.symbols or None)
         ids = coins.get_column("coin_id").to_list()
         query = DecisionQueries(uow.connection)
-        signals = query.fusion_signals(ids, start, end)
+        signals = FusionQueries(uow.connection).window_signals(ids, start, end, start - WARM_UP_REACH)
         evaluations = 0
         kept = pl.DataFrame()
         if not signals.is_empty():
-            first = signals.get_column("timestamp").min()
-            assert isinstance(first, datetime)
-            bars = query.bar_context(ids, first, end)
-            signals = with_bar_regime(signals, bars)
-            outcomes = query.known_pattern_outcomes(start - SUCCESS_LOOKBACK, end)
-            signals = success_asof(outcomes, success_queries(signals)).drop("slug", "success_samples")
+            regimes = bar_regimes(signals)
+            lookups = success_lookups(signals)
+            del signals
+            outcomes = query.known_pattern_outcomes(start - SUCCESS_LOOKBACK, end,
+                                                    tail_before=first_lookup(lookups) or start)
+            signals = with_success_rates(lookups, outcomes)
+            del lookups, outcomes
             result = fuse_market_decisions(
-                signals, bars.select("coin_id", "timeframe", "timestamp", "regime"),
-                query.relation_snapshots(start, end),
+                signals, regimes, query.relation_snapshots(start, end),
                 coin_sector_trends(query.coin_sectors(ids), query.sector_snapshots(start, end)),
                 query.latest_before(market_decisions_table, ids, start), start)
             evaluations = result.evaluations
