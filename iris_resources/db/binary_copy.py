@@ -185,14 +185,7 @@ def _encode_records(rows: np.ndarray, columns: Sequence[tuple[str, PgType]],
                 records[f"_len_{name}"][mask] = -1
                 null_masks.append((offset + 4, width, mask))
         offset += 4 + width
-    raw = records.view(np.uint8).reshape(rows.shape[0], dtype.itemsize)
-    if not null_masks:
-        return raw.tobytes()
-    # A NULL field has length -1 and no data bytes: drop those bytes from the affected records.
-    keep = np.ones(raw.shape, dtype=bool)
-    for start, width, mask in null_masks:
-        keep[mask, start : start + width] = False
-    return raw[keep].tobytes()
+    return _record_bytes(records, null_masks)
 
 
 def _encode_group(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]],
@@ -220,10 +213,15 @@ def _encode_group(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]],
             records[f"_len_{name}"][mask] = -1
             null_masks.append((offset + 4, width, mask))
         offset += 4 + width
-    raw = records.view(np.uint8).reshape(n, dtype.itemsize)
+    return _record_bytes(records, null_masks)
+
+
+def _record_bytes(records: np.ndarray, null_masks: list[tuple[int, int, np.ndarray]]) -> bytes:
+    """The records' bytes; a NULL field has length −1 and no data bytes, so those bytes are dropped
+    from the affected records (``null_masks``: byte offset, width and rows of each nullable field)."""
+    raw = records.view(np.uint8).reshape(records.shape[0], records.dtype.itemsize)
     if not null_masks:
         return raw.tobytes()
-    # A NULL field has length -1 and no data bytes: drop those bytes from the affected records.
     keep = np.ones(raw.shape, dtype=bool)
     for start, width, mask in null_masks:
         keep[mask, start : start + width] = False
