@@ -121,12 +121,16 @@ def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | N
                 peaks[name] = max(peaks.get(name, 0.0), _current_peak_mb())
             if not result.success:
                 raise SystemExit(f"run {number} failed ({tags or 'unpartitioned'})")
-            for step, seconds in _step_seconds(instance, result.run_id).items():
+            steps = _step_seconds(instance, result.run_id)
+            for step, seconds in steps.items():
                 profile[step] += seconds
             span = f"{tags.get('dagster/asset_partition_range_start', '-')}…" \
                    f"{tags.get('dagster/asset_partition_range_end', '-')}"
+            # The run's slowest steps: shows which asset grows as the history does.
+            ranked = sorted(steps.items(), key=lambda kv: -kv[1])[:4]
+            slowest = ", ".join(f"{step} {spent:.0f}" for step, spent in ranked)
             print(f"run {number:>2}/{len(plan)} {span:<24} {time.perf_counter() - t0:7.1f} s  "
-                  f"rss {peak_rss_mb():7.0f} MB", flush=True)
+                  f"rss {peak_rss_mb():7.0f} MB  [{slowest}]", flush=True)
     seconds = time.perf_counter() - started
     candles = coins * days * 96
     print("\nslowest assets (seconds summed over runs)")
