@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -43,6 +44,20 @@ def scratch_database(prefix: str = "iris_bench") -> Iterator[str]:
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def process_peak_mb() -> float:
+    """This process's peak resident memory since the last :func:`reset_process_peak` (Linux VmHWM)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return peak_rss_mb()
+
+
+def reset_process_peak() -> None:
+    """Reset this process's peak resident memory (Linux), so the next measurement stands alone."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
 
 
 def print_result(payload: dict[str, object]) -> None:

@@ -17,7 +17,6 @@ Targets for 100 coins × 365 days on a 2-core machine: ≤ 15 min, ≤ 50 runs, 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import time
 import uuid
@@ -27,7 +26,14 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import TreeMemorySampler, peak_rss_mb, print_result, scratch_database
+from _harness import (
+    TreeMemorySampler,
+    peak_rss_mb,
+    print_result,
+    process_peak_mb,
+    reset_process_peak,
+    scratch_database,
+)
 
 LAST_DAY = date(2024, 12, 31)
 
@@ -45,19 +51,6 @@ def _step_seconds(instance: object, run_id: str) -> dict[str, float]:
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in started:
             spent[event.step_key] += record.timestamp - started.pop(event.step_key)
     return spent
-
-
-def _reset_peak() -> None:
-    """Reset this process's peak RSS (Linux: VmHWM) so the next step's peak can be read on its own."""
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
-
-
-def _current_peak_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return peak_rss_mb()
 
 
 def _per_asset(assets: list[Any]) -> list[list[Any]]:
@@ -114,11 +107,11 @@ def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | N
     with dg.DagsterInstance.ephemeral() as instance, TreeMemorySampler() as memory:
         for number, (assets, tags) in enumerate(plan, start=1):
             t0 = time.perf_counter()
-            _reset_peak()
+            reset_process_peak()
             result = dg.materialize(assets, resources=resources, instance=instance, run_config=quiet, tags=tags)
             if per_asset:
                 name = assets[0].op.name
-                peaks[name] = max(peaks.get(name, 0.0), _current_peak_mb())
+                peaks[name] = max(peaks.get(name, 0.0), process_peak_mb())
             if not result.success:
                 raise SystemExit(f"run {number} failed ({tags or 'unpartitioned'})")
             steps = _step_seconds(instance, result.run_id)

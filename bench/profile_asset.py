@@ -14,7 +14,6 @@ Needs ``IRIS_DATABASE_URL`` (the server holding the template).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import os
 import pstats
@@ -24,14 +23,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import print_result
-
-
-def _peak_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+from _harness import print_result, process_peak_mb, reset_process_peak
 
 
 def main() -> None:
@@ -76,8 +68,7 @@ def main() -> None:
             tags = {"dagster/asset_partition_range_start": args.start,
                     "dagster/asset_partition_range_end": args.end, "dagster/backfill": "profile"}
         quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-        with contextlib.suppress(OSError):
-            Path("/proc/self/clear_refs").write_text("5")
+        reset_process_peak()
         profiler = cProfile.Profile() if args.cprofile else None
         t0 = time.perf_counter()
         with dg.DagsterInstance.ephemeral() as instance:
@@ -92,7 +83,7 @@ def main() -> None:
         if profiler:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.cprofile)
             pstats.Stats(profiler).sort_stats("tottime").print_stats(args.cprofile)
-        print_result({"asset": args.asset, "seconds": round(seconds, 2), "peak_rss_mb": round(_peak_mb(), 1)})
+        print_result({"asset": args.asset, "seconds": round(seconds, 2), "peak_rss_mb": round(process_peak_mb(), 1)})
     finally:
         if not args.reuse:
             drop_database(url)

@@ -58,7 +58,19 @@ def encode_rows(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]]) -> b
     """Binary COPY body (no header/trailer) for ``frame``'s ``columns``, in that order."""
     if any(kind == "text" for _, kind in columns):
         return _encode_variable(frame, columns)
-    return _encode_group(frame, columns, {})
+    return _encode_records(np.arange(frame.height), columns, _fixed_columns(frame, columns), {})
+
+
+def _fixed_columns(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]]
+                   ) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+    """Each fixed-width column as big-endian NumPy values (nulls filled) with its null mask (None: no nulls)."""
+    fixed: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+    for name, kind in columns:
+        if kind != "text":
+            series = frame.get_column(name)
+            fixed[name] = (np.asarray(_column_values(series, kind), dtype=_NUMPY[kind]),
+                           series.is_null().to_numpy() if series.null_count() else None)
+    return fixed
 
 
 def _scatter(out: np.ndarray, offsets: np.ndarray, data: np.ndarray) -> None:
@@ -131,16 +143,12 @@ def _encode_variable(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]])
         return _encode_scattered(frame, columns)
     # Whole-batch NumPy columns: fixed-width values (nulls filled) with their null masks, texts as
     # NUL-padded S<max> arrays that a group narrows to its exact length.
-    fixed: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+    fixed = _fixed_columns(frame, columns)
     padded: dict[str, np.ndarray] = {}
-    for name, kind in columns:
-        series = frame.get_column(name)
-        if kind == "text":
-            widest = max(int(lengths.get_column(keys[texts.index(name)]).max() or 0), 1)  # type: ignore[arg-type]
-            padded[name] = np.array(series.cast(pl.String).fill_null("").cast(pl.Binary).to_list(), dtype=f"S{widest}")
-        else:
-            fixed[name] = (np.asarray(_column_values(series, kind), dtype=_NUMPY[kind]),
-                           series.is_null().to_numpy() if series.null_count() else None)
+    for name in texts:
+        widest = max(int(lengths.get_column(keys[texts.index(name)]).max() or 0), 1)  # type: ignore[arg-type]
+        padded[name] = np.array(frame.get_column(name).cast(pl.String).fill_null("").cast(pl.Binary).to_list(),
+                                dtype=f"S{widest}")
     parts: list[bytes] = []
     written = 0
     for layout in groups.iter_rows():
@@ -184,34 +192,6 @@ def _encode_records(rows: np.ndarray, columns: Sequence[tuple[str, PgType]],
             if mask.any():
                 records[f"_len_{name}"][mask] = -1
                 null_masks.append((offset + 4, width, mask))
-        offset += 4 + width
-    return _record_bytes(records, null_masks)
-
-
-def _encode_group(frame: pl.DataFrame, columns: Sequence[tuple[str, PgType]],
-                  texts: dict[str, bytes | None]) -> bytes:
-    n = frame.height
-    dtype = _record_dtype(columns, texts)
-    records = np.empty(n, dtype=dtype)
-    records["_n"] = len(columns)
-    null_masks: list[tuple[int, int, np.ndarray]] = []
-    offset = 2
-    for name, kind in columns:
-        if kind == "text":
-            value = texts.get(name)
-            records[f"_len_{name}"] = -1 if value is None else len(value)
-            if value:
-                records[name] = value
-            offset += 4 + (len(value) if value else 0)
-            continue
-        series = frame.get_column(name)
-        width = _WIDTH[kind]
-        records[f"_len_{name}"] = width
-        records[name] = _column_values(series, kind)
-        if series.null_count():
-            mask = series.is_null().to_numpy()
-            records[f"_len_{name}"][mask] = -1
-            null_masks.append((offset + 4, width, mask))
         offset += 4 + width
     return _record_bytes(records, null_masks)
 

@@ -70,17 +70,17 @@ def pattern_signals(context: dg.AssetExecutionContext, config: MarketScope,
     cycles_written = 0
     with transaction.begin() as uow:
         coins = MarketDataQueries(uow.connection).coin_frame(config.symbols or None)
-    with transaction.begin() as uow, compute_pool(coin_days=coins.height * (end - start).days) as pool:
         statistics = PatternQueries(uow.connection).statistics_frame()
-        for rows in pool.map_ordered(detect_batch, _batches(uow, coins, statistics, start, end)):
-            ids = list(rows.coin_ids)
-            uow.indicators.replace_signals("pattern", ids, rows.timeframe, start, end, rows.signals)
-            cycles_written += uow.patterns.replace_cycles(ids, rows.timeframe, start, end, rows.cycles)
-            if not rows.signals.is_empty():
-                kinds = rows.signals.group_by(pl.col("signal_type").str.extract(r"^pattern_(cluster|hierarchy)")
-                                              .fill_null("pattern").alias("kind")).len()
-                for kind, count in kinds.iter_rows():
-                    by_category[str(kind)] = by_category.get(str(kind), 0) + int(count)
+        with compute_pool(coin_days=coins.height * (end - start).days) as pool:
+            for rows in pool.map_ordered(detect_batch, _batches(uow, coins, statistics, start, end)):
+                ids = list(rows.coin_ids)
+                uow.indicators.replace_signals("pattern", ids, rows.timeframe, start, end, rows.signals)
+                cycles_written += uow.patterns.replace_cycles(ids, rows.timeframe, start, end, rows.cycles)
+                if not rows.signals.is_empty():
+                    kinds = rows.signals.group_by(pl.col("signal_type").str.extract(r"^pattern_(cluster|hierarchy)")
+                                                  .fill_null("pattern").alias("kind")).len()
+                    for kind, count in kinds.iter_rows():
+                        by_category[str(kind)] = by_category.get(str(kind), 0) + int(count)
         uow.commit()
     with transaction.begin() as uow:
         orphans = PatternQueries(uow.connection).orphan_detections(start, end)
