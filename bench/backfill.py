@@ -1,26 +1,30 @@
 """Large-backfill benchmark: the whole asset graph for N synthetic coins × D days through Dagster.
 
 Runs are launched the way an operator's backfill of every asset launches them: the universe
-first, then the daily-partitioned assets in runs of at most 31 partitions
-(``BackfillPolicy.multi_run(31)``: one run per 31-day range, each with the partition-range tags a
-backfill run carries), then the latest-state products. Every run goes through ``dg.materialize``
-on one Dagster instance, so the asset code, resources, checks and transactions are the
-production ones.
+first, then the daily-partitioned assets in runs of at most ``IRIS_BACKFILL_DAYS_PER_RUN``
+partitions (the backfill policy: one run per range, each with the partition-range tags a backfill
+run carries), then the latest-state products. Every run goes through ``dg.execute_job`` on a
+persistent Dagster instance with PostgreSQL storage, with the production code location's jobs,
+executor (a range run's independent steps in parallel processes), resources, checks and
+transactions; the bench only chooses settings (database, coins) through the environment.
 
-Usage: .venv/bin/python bench/backfill.py [--coins 100] [--days 365] [--chunk 31]
+Usage: .venv/bin/python bench/backfill.py [--coins 100] [--days 365] [--chunk N]
 Prints a per-asset profile (seconds summed over runs, slowest first) and, last,
-``RESULT {json}`` with seconds, runs_launched, peak_rss_mb (the largest process, worker processes
-included), peak_total_rss_mb (the step process plus its workers at one instant), candles_per_s.
+``RESULT {json}`` with seconds, runs_launched, peak_rss_mb (the largest single process: bench,
+step or worker), peak_total_rss_mb (all of them at one instant), candles_per_s.
 Targets for 100 coins × 365 days on a 2-core machine: ≤ 15 min, ≤ 50 runs, peak RSS ≤ 2,000 MB.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,52 +73,93 @@ def _per_asset(assets: list[Any]) -> list[list[Any]]:
     return ordered
 
 
+def _bench_environment(coins: int, database_url: str, redis_url: str | None) -> None:
+    """Configure the production code location through its settings: step processes rebuild the
+    jobs from the environment (``reconstructable``), so that is where the bench's choices go."""
+    import os
+
+    from iris_resources.settings import get_settings
+
+    os.environ.update({"IRIS_DATABASE_URL": database_url, "IRIS_SOURCE": "synthetic", "IRIS_SYNTHETIC_SEED": "7",
+                       "IRIS_SYNTHETIC_COINS": str(coins), "IRIS_DB_POOL_SIZE": "2",
+                       "IRIS_EVENT_STREAM": f"iris_bench_{uuid.uuid4().hex[:6]}"})
+    if redis_url:
+        os.environ["IRIS_REDIS_URL"] = redis_url
+    get_settings.cache_clear()
+
+
+@contextmanager
+def _instance(database_url: str) -> Iterator[Any]:
+    """A persistent Dagster instance with PostgreSQL storage (dagster-postgres), as in production;
+    step processes need one to report their events."""
+    import os
+    import tempfile
+
+    import dagster as dg
+
+    from iris_resources.db.admin import drop_database, ensure_database
+    from iris_resources.orchestration.instance import STORAGE_URL_ENV, storage_url, write_dagster_home
+    from iris_resources.services.runtime import with_database
+
+    storage = with_database(database_url, make_url_database(database_url) + "_dagster")
+    ensure_database(storage)
+    # A range run writes ~6,000 small event-log transactions (a planned and a done event per asset and
+    # partition); with a WAL flush each they cost 20-30 s per run on this server's disk. The bench
+    # measures IRIS, so the event log commits asynchronously (crash-safe, may lose the last events).
+    _set_asynchronous_commit(storage)
+    os.environ[STORAGE_URL_ENV] = storage_url(storage)
+    home = Path(tempfile.mkdtemp(prefix="iris-bench-dagster-"))
+    write_dagster_home(home)
+    try:
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            yield instance
+    finally:
+        drop_database(storage)
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | None,
         per_asset: bool = False) -> dict[str, object]:
     """Materialize everything; return the measurements."""
     import dagster as dg
+    from _graph_jobs import FACTORIES, LATEST, PARTITIONED, ROOTS, asset_groups
 
-    from iris_assets.definitions import ALL_ASSETS
-    from iris_resources.db.resources import DatabaseResource, TransactionResource
-    from iris_resources.events.resources import EventsResource
-    from iris_resources.sources.balances import ExchangeBalancesResource
-    from iris_resources.sources.resource import CandleSourceResource
-
-    database = DatabaseResource(url=database_url, pool_size=2)
-    events = EventsResource(redis_url=redis_url, stream=f"iris_bench_{uuid.uuid4().hex[:6]}")
-    resources = {"database": database, "transaction": TransactionResource(database=database, events=events),
-                 "events": events, "candle_source": CandleSourceResource(spec="synthetic", seed=7, n_coins=coins),
-                 "exchange_balances": ExchangeBalancesResource()}
-    partitioned = [a for a in ALL_ASSETS if a.partitions_def is not None]
-    roots = [a for a in ALL_ASSETS if a.partitions_def is None and not any(
-        dep for deps in a.asset_deps.values() for dep in deps)]
-    latest = [a for a in ALL_ASSETS if a not in partitioned and a not in roots]
+    _bench_environment(coins, database_url, redis_url)
+    groups = asset_groups()
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     first_day = LAST_DAY - timedelta(days=days - 1)
-    plan: list[tuple[list[dg.AssetsDefinition], dict[str, str]]] = [(roots, {})]
+
+    def selections(job: str) -> list[list[Any] | None]:
+        return [[a] for a in _per_asset(groups[job])] if per_asset else [None]  # type: ignore[misc]
+
+    plan: list[tuple[str, list[Any] | None, dict[str, str]]] = [(ROOTS, None, {})]
     day = first_day
     while day <= LAST_DAY:
         last = min(day + timedelta(days=chunk - 1), LAST_DAY)
         tags = {"dagster/asset_partition_range_start": day.isoformat(),
                 "dagster/asset_partition_range_end": last.isoformat(), "dagster/backfill": "bench"}
-        groups = _per_asset(partitioned) if per_asset else [partitioned]
-        plan += [(group, tags) for group in groups]  # type: ignore[misc]
+        plan += [(PARTITIONED, group, tags) for group in selections(PARTITIONED)]
         day = last + timedelta(days=1)
-    plan += [(group, {}) for group in (_per_asset(latest) if per_asset else [latest])]  # type: ignore[misc]
+    plan += [(LATEST, group, {}) for group in selections(LATEST)]
     peaks: dict[str, float] = {}
     profile: dict[str, float] = defaultdict(float)
     started = time.perf_counter()
-    with dg.DagsterInstance.ephemeral() as instance, TreeMemorySampler() as memory:
-        for number, (assets, tags) in enumerate(plan, start=1):
+    with _instance(database_url) as instance, TreeMemorySampler() as memory:
+        for number, (job, group, tags) in enumerate(plan, start=1):
             t0 = time.perf_counter()
+            memory.new_window()
             reset_process_peak()
-            result = dg.materialize(assets, resources=resources, instance=instance, run_config=quiet, tags=tags)
-            if per_asset:
-                name = assets[0].op.name
-                peaks[name] = max(peaks.get(name, 0.0), process_peak_mb())
-            if not result.success:
-                raise SystemExit(f"run {number} failed ({tags or 'unpartitioned'})")
-            steps = _step_seconds(instance, result.run_id)
+            keys = [key for a in group for key in a.keys] if group else None
+            with dg.execute_job(dg.reconstructable(FACTORIES[job]), instance=instance, run_config=quiet,
+                                tags=tags, asset_selection=keys) as result:
+                success, run_id = result.success, result.run_id
+            run_peak = max(memory.window_peak_mb, process_peak_mb())
+            if group:
+                name = group[0].op.name
+                peaks[name] = max(peaks.get(name, 0.0), run_peak)
+            if not success:
+                raise SystemExit(f"run {number} failed ({tags or job})")
+            steps = _step_seconds(instance, run_id)
             for step, seconds in steps.items():
                 profile[step] += seconds
             span = f"{tags.get('dagster/asset_partition_range_start', '-')}…" \
@@ -123,26 +168,34 @@ def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | N
             ranked = sorted(steps.items(), key=lambda kv: -kv[1])[:4]
             slowest = ", ".join(f"{step} {spent:.0f}" for step, spent in ranked)
             print(f"run {number:>2}/{len(plan)} {span:<24} {time.perf_counter() - t0:7.1f} s  "
-                  f"rss {peak_rss_mb():7.0f} MB  [{slowest}]", flush=True)
+                  f"rss {run_peak:7.0f} MB  [{slowest}]", flush=True)
     seconds = time.perf_counter() - started
     candles = coins * days * 96
-    print("\nslowest assets (seconds summed over runs)")
+    print("\nslowest assets (seconds summed over runs; steps of a range run may overlap)")
     for step, spent in sorted(profile.items(), key=lambda kv: -kv[1]):
         print(f"  {step:<28} {spent:8.1f}")
     if peaks:
         print("\npeak RSS per asset (MB)")
         for step, peak in sorted(peaks.items(), key=lambda kv: -kv[1]):
             print(f"  {step:<28} {peak:8.0f}")
-    # Per-asset mode resets the peak before every run: the process peak is then the largest asset peak.
-    peak = max(peaks.values()) if peaks else peak_rss_mb()
-    # Worker processes count too: the largest single process and the largest sum over the tree.
-    peak = max(peak, memory.peak_process_mb)
+    # The largest single process (bench, step or worker) and the largest sum over the tree.
+    peak = max([memory.peak_process_mb, peak_rss_mb(), *peaks.values()])
     return {"seconds": round(seconds, 1), "runs_launched": len(plan), "peak_rss_mb": round(peak, 1),
-            "peak_total_rss_mb": round(max(memory.peak_total_mb, peak), 1),
+            "peak_total_rss_mb": round(memory.peak_total_mb, 1),
             "candles_per_s": round(candles / seconds, 1), "coins": coins, "days": days, "base_candles": candles,
             "slowest_asset": max(profile, key=profile.__getitem__) if profile else None,
             "profile_s": {k: round(v, 1) for k, v in sorted(profile.items(), key=lambda kv: -kv[1])},
             **({"peak_rss_mb_by_asset": {k: round(v) for k, v in peaks.items()}} if peaks else {})}
+
+
+def _set_asynchronous_commit(url: str) -> None:
+    """``synchronous_commit = off`` for every later session on ``url``'s database."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute(sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(
+            sql.Identifier(make_url_database(url))))
 
 
 def _disconnect_all(url: str) -> None:

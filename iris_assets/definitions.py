@@ -9,6 +9,7 @@ import dagster as dg
 from iris_assets.anomalies.assets.anomalies import market_anomalies
 from iris_assets.cross_market.assets.leaders import market_leaders
 from iris_assets.cross_market.assets.relations import coin_relations
+from iris_assets.executor import range_parallel_executor
 from iris_assets.indicators.assets.indicators import indicators
 from iris_assets.indicators.assets.metrics import coin_metrics
 from iris_assets.indicators.assets.projections import market_flow, market_radar
@@ -83,12 +84,13 @@ def _with_freshness(spec: dg.AssetSpec) -> dg.AssetSpec:
     return spec.replace_attributes(freshness_policy=policy) if policy else spec
 
 
-# SQL-bound work: the in-process executor avoids a process spawn per step (4.6 s vs 30 s measured).
+# Live runs are short SQL-bound chains: in process (a spawn per step measured 30 s against 4.6 s).
+# A backfill range fans its independent steps out over processes (iris_assets/executor.py).
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     sensors=[outbox_relay_sensor, new_candles_sensor, new_coins_sensor, latest_state_automation],
     jobs=[portfolio_sync_job, prediction_evaluation_job, live_candles_job, candle_analytics_job, history_backfill_job],
     schedules=[portfolio_sync_schedule, prediction_evaluation_schedule, live_candles_schedule],
     resources=build_resources(),
-    executor=dg.in_process_executor,
+    executor=range_parallel_executor,
 ).map_resolved_asset_specs(func=_with_freshness)

@@ -48,6 +48,9 @@ class IrisSettings(BaseSettings):
     compute_workers: int = Field(default=0, ge=0, le=64,
                                  description="Processes for CPU-heavy per-coin work inside one step "
                                              "(0 = one per CPU, 1 = in the step's own process).")
+    backfill_step_processes: int = Field(default=0, ge=0, le=64,
+                                         description="Steps of one backfill range run at once, each in its own "
+                                                     "process (0 = one per two CPUs, 1 = one step at a time).")
 
     @field_validator("data_dir")
     @classmethod

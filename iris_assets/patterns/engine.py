@@ -42,6 +42,16 @@ PIPELINE_MIN_CANDLES = 30
 INCREMENTAL_BARS = 200
 DIRECTIONS = {1: "bullish", -1: "bearish", 0: "neutral"}
 REQUIRED_COLUMNS = ("timestamp", "open", "high", "low", "close")
+# The indicator columns that detectors, the dependency gate (``context``), clusters and the market
+# cycle read; the pattern step loads only these (27 of the indicator table's 60 columns: under half of
+# the bytes to format, send and parse). tests/unit/patterns/test_pattern_inputs.py fails when a
+# detector starts reading another one.
+INDICATOR_INPUTS = (
+    "atr_14", "average_volume_20", "bb_lower", "bb_middle", "bb_upper", "bb_width", "cdl_3_black_crows",
+    "cdl_3_white_soldiers", "cdl_doji", "cdl_engulfing", "cdl_evening_star", "cdl_hammer", "cdl_morning_star",
+    "cdl_shooting_star", "ema_200", "ema_50", "macd", "macd_histogram", "macd_signal", "market_regime",
+    "price_change_24h_pct", "rsi_14", "sma_200", "trend", "trend_score", "volatility", "volume_change_24h_pct",
+)
 
 
 def detection_schema(timestamp: pl.DataType | None = None) -> dict[str, pl.DataType]:

@@ -7,11 +7,12 @@ import dagster as dg
 import polars as pl
 
 from iris_assets.config import MarketScope
+from iris_assets.executor import CRITICAL_PATH
 from iris_assets.indicators.assets.indicators import TIMEFRAMES
 from iris_assets.parallel import compute_pool
 from iris_assets.partitions import coin_chunks, market_backfill_policy, market_daily_partition, run_window
 from iris_assets.patterns.batch import PatternBatch, detect_batch
-from iris_assets.patterns.engine import INCREMENTAL_BARS
+from iris_assets.patterns.engine import INCREMENTAL_BARS, INDICATOR_INPUTS
 from iris_resources.db.resources import TransactionResource
 from iris_resources.db.uow import UnitOfWork
 from iris_resources.indicators.queries import IndicatorQueries
@@ -38,8 +39,8 @@ def _batches(uow: UnitOfWork, coins: pl.DataFrame, statistics: pl.DataFrame, sta
         for chunk in coin_chunks(coins):
             chunk_ids = chunk.get_column("coin_id").to_list()
             candles = market.closed_candles(chunk, timeframe, seed, end).drop("timeframe", "is_partial")
-            features = IndicatorQueries(uow.connection).indicator_frame(chunk_ids, timeframe, seed, end).drop(
-                "timeframe", "close", "volume")
+            features = IndicatorQueries(uow.connection).indicator_frame(
+                chunk_ids, timeframe, seed, end, columns=("coin_id", "timestamp", *INDICATOR_INPUTS))
             joined = candles.join(features, on=["coin_id", "timestamp"], how="left")
             for offset in range(0, len(chunk_ids), COINS_PER_TASK):
                 ids = tuple(chunk_ids[offset:offset + COINS_PER_TASK])
@@ -58,6 +59,7 @@ def _batches(uow: UnitOfWork, coins: pl.DataFrame, statistics: pl.DataFrame, sta
     ],
     partitions_def=market_daily_partition,
     backfill_policy=market_backfill_policy,
+    op_tags=CRITICAL_PATH,
     check_specs=[dg.AssetCheckSpec("detections_on_candles", asset="pattern_signals", blocking=True,
                                    description="Every detection sits on a stored closed candle of its timeframe.")],
 )

@@ -6,6 +6,7 @@ import dagster as dg
 import polars as pl
 
 from iris_assets.config import MarketScope
+from iris_assets.executor import CRITICAL_PATH
 from iris_assets.indicators.assets.indicators import TIMEFRAMES
 from iris_assets.partitions import coin_chunks, market_backfill_policy, market_daily_partition, run_window
 from iris_assets.patterns.catalog import CATALOG, lifecycle_from_temperature
@@ -51,6 +52,7 @@ def pattern_registry(context: dg.AssetExecutionContext, transaction: Transaction
     kinds={"postgres", "numpy"},
     deps=["pattern_signals", "indicators"],
     partitions_def=market_daily_partition,
+    op_tags=CRITICAL_PATH,
     backfill_policy=market_backfill_policy,
 )
 def signal_outcomes(context: dg.AssetExecutionContext, config: MarketScope,

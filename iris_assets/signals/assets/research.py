@@ -123,9 +123,14 @@ def _slice_candles(market: MarketDataQueries, coins: pl.DataFrame, timeframe: in
 
 def _strategy_partials(market: MarketDataQueries, research: ResearchQueries, coins: pl.DataFrame,
                        sectors: pl.DataFrame, timeframe: int, since: datetime, now: datetime) -> pl.DataFrame:
-    """Discovery's candidate partials of one timeframe, computed slice by slice of candle time and merged."""
+    """Discovery's candidate partials of one timeframe, computed slice by slice of candle time and merged.
+
+    Slices' partials wait until they hold as many rows as the merged frame before they merge into it:
+    re-merging the growing frame on every slice made the merges quadratic in the slice count, and the
+    waiting rows never exceed the merged ones, so memory still follows the candidates, not the history."""
     ids = coins.get_column("coin_id").to_list()
     merged = pl.DataFrame(schema=engine.PARTIAL_SCHEMA)
+    pending: list[pl.DataFrame] = []
     start = since
     while start < now:
         end = min(start + timedelta(days=STRATEGY_SLICE_DAYS), now)
@@ -133,10 +138,12 @@ def _strategy_partials(market: MarketDataQueries, research: ResearchQueries, coi
         if not stacks.is_empty():
             stacks = stacks.join(sectors, on="coin_id", how="left")
             candles = _slice_candles(market, coins, timeframe, start, end, now)
-            partial = engine.candidate_partials(stacks, candles, known_before=now, now=now)
-            merged = engine.merge_partials(pl.concat([merged, partial]))
+            pending.append(engine.candidate_partials(stacks, candles, known_before=now, now=now))
+            if sum(p.height for p in pending) >= merged.height:
+                merged = engine.merge_partials(pl.concat([merged, *pending]))
+                pending = []
         start = end
-    return merged
+    return engine.merge_partials(pl.concat([merged, *pending])) if pending else merged
 
 
 @dg.asset(group_name="signals", kinds={"postgres", "polars"}, deps=["pattern_signals", "market_cycles", "candles"],
