@@ -23,15 +23,17 @@ Task = TypeVar("Task")
 Result = TypeVar("Result")
 
 
-def worker_count() -> int:
-    """Processes to use: ``IRIS_COMPUTE_WORKERS``, or one per CPU available to this process."""
-    configured = get_settings().compute_workers
-    if configured:
-        return configured
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity, not the machine's count)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def worker_count() -> int:
+    """Processes to use: ``IRIS_COMPUTE_WORKERS``, or one per CPU available to this process."""
+    return get_settings().compute_workers or available_cpus()
 
 
 class ComputePool:
