@@ -5,10 +5,12 @@ from datetime import datetime, timedelta
 import dagster as dg
 import polars as pl
 
-from iris_assets.anomalies import CandleSeries, CoinHistory, escalation_triggers, scan_history, scan_sector
+from iris_assets.anomalies import CandleSeries, CoinHistory, escalation_triggers, scan_sector
 from iris_assets.anomalies.assets.persist import escalations, open_anomalies, persist_scan
+from iris_assets.anomalies.history_scans import scan_universe
 from iris_assets.anomalies.lifecycle import DEFAULT_POLICY
 from iris_assets.config import MarketScope
+from iris_assets.parallel import compute_pool
 from iris_assets.partitions import market_backfill_policy, market_daily_partition, run_window
 from iris_resources.anomalies.queries import AnomalyQueries, regime_frame
 from iris_resources.db.resources import TransactionResource
@@ -71,29 +73,28 @@ def market_anomalies(context: dg.AssetExecutionContext, config: MarketScope,
         market = MarketDataQueries(uow.connection)
         coins = market.coin_frame(config.symbols or None).join(
             market.coins_info_frame().select("coin_id", "sector", "sort_order"), on="coin_id")
-        for (timeframe,), group in coins.group_by("timeframe"):
-            ids = group.get_column("coin_id").to_list()
-            uow.anomalies.rewind(ids, int(timeframe), start, end)
-            stored_open = open_anomalies(uow.anomalies.open_before(ids, int(timeframe), start))
-            histories = _histories(uow, group, int(timeframe), start, end)
-            by_symbol = {h.symbol: h for h in histories}
-            coin_ids = dict(zip(group.get_column("symbol"), group.get_column("coin_id"), strict=True))
-            benchmark = by_symbol.get(BENCHMARK)
-            triggers = []
-            for history in histories:
-                result = scan_history(
-                    history, start=start, end=last_bar, benchmark=None if history is benchmark else
-                    (benchmark.candles if benchmark else None), open_anomalies=stored_open.get(history.symbol, ()))
-                created = persist_scan(uow, result, coin_ids, "fast_path", announce_since)
-                triggers += escalations(result, created, escalation_triggers(result))
-                counts["created"] += len(created)
-                counts["steps"] += len(result.events)
-                counts["evaluations"] += result.evaluations
-            if triggers:
-                sector = scan_sector(histories, triggers, open_anomalies=[
-                    a for items in stored_open.values() for a in items
-                    if a.anomaly_type == "cross_asset_synchronous_move"])
-                counts["sector_created"] += len(persist_scan(uow, sector, coin_ids, "sector_scan", announce_since))
+        with compute_pool(coin_days=coins.height * (end - start).days) as pool:
+            for (timeframe,), group in coins.group_by("timeframe"):
+                ids = group.get_column("coin_id").to_list()
+                uow.anomalies.rewind(ids, int(timeframe), start, end)
+                stored_open = open_anomalies(uow.anomalies.open_before(ids, int(timeframe), start))
+                histories = _histories(uow, group, int(timeframe), start, end)
+                coin_ids = dict(zip(group.get_column("symbol"), group.get_column("coin_id"), strict=True))
+                triggers = []
+                # Workers scan the next coins while this process writes the finished ones.
+                for result in scan_universe(pool, histories, start=start, end=last_bar,
+                                              benchmark_symbol=BENCHMARK, open_by_symbol=stored_open):
+                    created = persist_scan(uow, result, coin_ids, "fast_path", announce_since)
+                    triggers += escalations(result, created, escalation_triggers(result))
+                    counts["created"] += len(created)
+                    counts["steps"] += len(result.events)
+                    counts["evaluations"] += result.evaluations
+                if triggers:
+                    sector = scan_sector(histories, triggers, open_anomalies=[
+                        a for items in stored_open.values() for a in items
+                        if a.anomaly_type == "cross_asset_synchronous_move"])
+                    sector_rows = persist_scan(uow, sector, coin_ids, "sector_scan", announce_since)
+                    counts["sector_created"] += len(sector_rows)
         uow.commit()
     with transaction.begin() as uow:
         orphans = AnomalyQueries(uow.connection).orphaned_open(end, DEFAULT_POLICY.expiry)
