@@ -40,15 +40,19 @@ PRELOAD_MODULES = ["dagster", "polars", "numpy", "iris_assets.definitions"]
 # The longest chain of a range run (indicators → pattern_signals → signal_outcomes → decisions):
 # its steps take a free slot before side branches that are ready at the same time.
 CRITICAL_PATH = {"dagster/priority": "10"}
+# Steps whose memory grows with the range (the decision fusions hold a month of stacks and bars):
+# at most one of them runs at a time, so two side by side cannot double a range run's peak.
+MEMORY_HEAVY = {"iris/memory": "heavy"}
+MEMORY_HEAVY_LIMITS = [{"key": "iris/memory", "value": "heavy", "limit": 1}]
 
 
 def step_processes() -> int:
     """Steps of one backfill range that may run at once: ``IRIS_BACKFILL_STEP_PROCESSES``, or by
-    default one per two CPUs. The heaviest steps already spread their per-coin work over every CPU
-    (``IRIS_COMPUTE_WORKERS``), so a second step only pays where CPUs outnumber what one step keeps
-    busy: on 2 CPUs, two steps side by side made a year's backfill about 6 % slower (they contend with the
-    pattern workers) although a single re-run range got 15 % faster."""
-    return get_settings().backfill_step_processes or max(1, available_cpus() // 2)
+    default one per CPU. A step spends much of its time waiting for PostgreSQL (COPY in and out),
+    so a second step uses the CPU the first leaves idle: on 2 CPUs a 62-day backfill took 410 s
+    with two steps side by side against 470 s one at a time, although the pattern and anomaly
+    steps also spread their per-coin work over worker processes."""
+    return get_settings().backfill_step_processes or available_cpus()
 
 
 def is_range_run(tags: dict[str, str]) -> bool:
@@ -81,7 +85,8 @@ class RangeParallelExecutor(Executor):
             yield from self._in_process.execute(plan_context, execution_plan)
             return
         parallel = MultiprocessExecutor(retries=self._retries, max_concurrent=self._max_concurrent,
-                                        start_method="forkserver", explicit_forkserver_preload=PRELOAD_MODULES)
+                                        tag_concurrency_limits=MEMORY_HEAVY_LIMITS, start_method="forkserver",
+                                        explicit_forkserver_preload=PRELOAD_MODULES)
         yield from parallel.execute(plan_context, execution_plan)
 
 

@@ -24,6 +24,7 @@ BY_NAME = {key.to_user_string(): a for a in ALL_ASSETS for key in a.keys}
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 RANGE = {"dagster/asset_partition_range_start": "2024-01-01", "dagster/asset_partition_range_end": "2024-01-03"}
 JOB = "history_backfill_job"
+HEAVY_STEPS = {"investment_decisions", "market_decisions"}
 # What the job writes, reduced to comparable rows (floats rounded: both runs use the same code).
 FINGERPRINT = {
     "candles": "SELECT coin_id, timeframe, timestamp, round(close::numeric, 9) FROM candles",
@@ -52,7 +53,12 @@ def _fan_out_run(queue: Any) -> None:
         pids = {str(record.dagster_event.event_specific_data.metadata["pid"].value)  # type: ignore[union-attr]
                 for record in instance.all_logs(result.run_id)
                 if record.dagster_event is not None and record.dagster_event.event_type_value == "STEP_WORKER_STARTED"}
-        queue.put((result.success, sorted(pids), os.getpid()))
+        windows: dict[str, list[float]] = {}
+        for record in instance.all_logs(result.run_id):
+            event = record.dagster_event
+            if event is not None and event.step_key and event.event_type_value in ("STEP_START", "STEP_SUCCESS"):
+                windows.setdefault(event.step_key, []).append(record.timestamp)
+        queue.put((result.success, sorted(pids), os.getpid(), windows))
 
 
 def _fingerprint(engine: Engine) -> dict[str, set[tuple[Any, ...]]]:
@@ -104,11 +110,14 @@ def test_range_run_steps_in_parallel_processes_write_what_in_process_writes(
         queue = context.Queue()
         child = context.Process(target=_fan_out_run, args=(queue,))
         child.start()
-        success, step_pids, run_pid = queue.get(timeout=600)
+        success, step_pids, run_pid, windows = queue.get(timeout=600)
         child.join(timeout=60)
         assert success
         # Each step reported its own process, none of them the run's.
         assert len(step_pids) >= 10 and str(run_pid) not in step_pids
+        # The memory-heavy decision steps never ran side by side (one ended before the other started).
+        heavy = sorted((min(windows[key]), max(windows[key])) for key in windows if key in HEAVY_STEPS)
+        assert len(heavy) == 2 and heavy[0][1] <= heavy[1][0], heavy
         assert _fingerprint(second_engine) == in_process
     finally:
         second_engine.dispose()
