@@ -9,7 +9,8 @@ fan its steps out over ``step_processes()`` processes; how many pays depends on 
 
 The processes come from a ``forkserver`` that has imported the code location once, so a step
 starts in a fraction of a second instead of re-importing Dagster, Polars and IRIS (``spawn``).
-Steps on the critical path (``dagster/priority``) start first when both slots are free.
+Steps on the critical path (``dagster/priority``) start first when both slots are free, and the
+other steps run ``nice``: they use what CPU the chain leaves idle instead of slowing it down.
 
 Fan-out needs what Dagster's multiprocess executor needs: a reconstructable job and a persistent
 instance. Runs without them (``dg.materialize`` in tests and the demo, ``execute_in_process``) run
@@ -18,11 +19,13 @@ in process as before.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from contextlib import suppress
 
 import dagster as dg
 from dagster._core.definitions.reconstruct import ReconstructableJob
-from dagster._core.events import DagsterEvent
+from dagster._core.events import DagsterEvent, DagsterEventType
 from dagster._core.execution.context.system import PlanOrchestrationContext
 from dagster._core.execution.plan.plan import ExecutionPlan
 from dagster._core.execution.retries import RetryMode
@@ -40,10 +43,9 @@ PRELOAD_MODULES = ["dagster", "polars", "numpy", "iris_assets.definitions"]
 # The longest chain of a range run (indicators → pattern_signals → signal_outcomes → decisions):
 # its steps take a free slot before side branches that are ready at the same time.
 CRITICAL_PATH = {"dagster/priority": "10"}
-# Steps whose memory grows with the range (the decision fusions hold a month of stacks and bars):
-# at most one of them runs at a time, so two side by side cannot double a range run's peak.
-MEMORY_HEAVY = {"iris/memory": "heavy"}
-MEMORY_HEAVY_LIMITS = [{"key": "iris/memory", "value": "heavy", "limit": 1}]
+# A fanned-out step that is not on the critical path runs at this lower CPU priority (``nice``): it
+# fills the CPU time the chain leaves idle while waiting on PostgreSQL instead of slowing the chain.
+SIDE_STEP_NICENESS = 10
 
 
 def step_processes() -> int:
@@ -85,9 +87,22 @@ class RangeParallelExecutor(Executor):
             yield from self._in_process.execute(plan_context, execution_plan)
             return
         parallel = MultiprocessExecutor(retries=self._retries, max_concurrent=self._max_concurrent,
-                                        tag_concurrency_limits=MEMORY_HEAVY_LIMITS, start_method="forkserver",
+                                        start_method="forkserver",
                                         explicit_forkserver_preload=PRELOAD_MODULES)
-        yield from parallel.execute(plan_context, execution_plan)
+        critical = {key for key in execution_plan.step_keys_to_execute
+                    if (execution_plan.get_step_by_key(key).tags or {}).items() >= CRITICAL_PATH.items()}
+        for event in parallel.execute(plan_context, execution_plan):
+            if event.event_type == DagsterEventType.STEP_WORKER_STARTED and event.step_key not in critical:
+                lower_priority(event.pid)
+            yield event
+
+
+def lower_priority(pid: int | None) -> None:
+    """Give a side step's process (and the workers it starts afterwards) ``SIDE_STEP_NICENESS``."""
+    if pid is None:
+        return
+    with suppress(ProcessLookupError, PermissionError):  # the step already ended, or the OS refuses: harmless
+        os.setpriority(os.PRIO_PROCESS, pid, max(os.getpriority(os.PRIO_PROCESS, pid), SIDE_STEP_NICENESS))
 
 
 @dg.executor(

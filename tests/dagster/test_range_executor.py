@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 import uuid
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from iris_assets.definitions import ALL_ASSETS, defs
-from iris_assets.executor import is_range_run
+from iris_assets.executor import CRITICAL_PATH, SIDE_STEP_NICENESS, is_range_run, range_parallel_executor
 from iris_resources.db.admin import drop_database, ensure_database
 from iris_resources.db.engine import create_db_engine
 from iris_resources.db.resources import DatabaseResource, TransactionResource
@@ -24,7 +25,6 @@ BY_NAME = {key.to_user_string(): a for a in ALL_ASSETS for key in a.keys}
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 RANGE = {"dagster/asset_partition_range_start": "2024-01-01", "dagster/asset_partition_range_end": "2024-01-03"}
 JOB = "history_backfill_job"
-HEAVY_STEPS = {"investment_decisions", "market_decisions"}
 # What the job writes, reduced to comparable rows (floats rounded: both runs use the same code).
 FINGERPRINT = {
     "candles": "SELECT coin_id, timeframe, timestamp, round(close::numeric, 9) FROM candles",
@@ -53,12 +53,7 @@ def _fan_out_run(queue: Any) -> None:
         pids = {str(record.dagster_event.event_specific_data.metadata["pid"].value)  # type: ignore[union-attr]
                 for record in instance.all_logs(result.run_id)
                 if record.dagster_event is not None and record.dagster_event.event_type_value == "STEP_WORKER_STARTED"}
-        windows: dict[str, list[float]] = {}
-        for record in instance.all_logs(result.run_id):
-            event = record.dagster_event
-            if event is not None and event.step_key and event.event_type_value in ("STEP_START", "STEP_SUCCESS"):
-                windows.setdefault(event.step_key, []).append(record.timestamp)
-        queue.put((result.success, sorted(pids), os.getpid(), windows))
+        queue.put((result.success, sorted(pids), os.getpid()))
 
 
 def _fingerprint(engine: Engine) -> dict[str, set[tuple[Any, ...]]]:
@@ -110,15 +105,47 @@ def test_range_run_steps_in_parallel_processes_write_what_in_process_writes(
         queue = context.Queue()
         child = context.Process(target=_fan_out_run, args=(queue,))
         child.start()
-        success, step_pids, run_pid, windows = queue.get(timeout=600)
+        success, step_pids, run_pid = queue.get(timeout=600)
         child.join(timeout=60)
         assert success
         # Each step reported its own process, none of them the run's.
         assert len(step_pids) >= 10 and str(run_pid) not in step_pids
-        # The memory-heavy decision steps never ran side by side (one ended before the other started).
-        heavy = sorted((min(windows[key]), max(windows[key])) for key in windows if key in HEAVY_STEPS)
-        assert len(heavy) == 2 and heavy[0][1] <= heavy[1][0], heavy
         assert _fingerprint(second_engine) == in_process
     finally:
         second_engine.dispose()
         drop_database(second)
+
+
+@dg.op(tags=CRITICAL_PATH)
+def chain_step() -> int:
+    """A critical-path step: keeps the run's CPU priority."""
+    time.sleep(1.0)
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+@dg.op
+def side_step() -> int:
+    """A side step: reports its priority once the executor has lowered it (or after 10 s)."""
+    deadline = time.monotonic() + 10
+    while os.getpriority(os.PRIO_PROCESS, 0) < SIDE_STEP_NICENESS and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def priority_job() -> dg.JobDefinition:
+    """Two independent steps under the code location's executor."""
+    @dg.job(executor_def=range_parallel_executor)
+    def priorities() -> None:
+        chain_step()
+        side_step()
+    return priorities
+
+
+def test_side_steps_of_a_fanned_out_range_run_yield_the_cpu_to_the_critical_path() -> None:
+    with dg.DagsterInstance.local_temp() as instance, dg.execute_job(
+            dg.reconstructable(priority_job), instance=instance, tags=RANGE,
+            run_config={**QUIET, "execution": {"config": {"max_concurrent": 2}}}) as result:
+        assert result.success
+        base = os.getpriority(os.PRIO_PROCESS, 0)
+        assert result.output_for_node("chain_step") == base
+        assert result.output_for_node("side_step") >= SIDE_STEP_NICENESS > base

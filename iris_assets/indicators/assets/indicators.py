@@ -7,6 +7,7 @@ import dagster as dg
 import polars as pl
 
 from iris_assets.config import MarketScope
+from iris_assets.executor import CRITICAL_PATH
 from iris_assets.indicators.assets.checks import indicator_check_results
 from iris_assets.indicators.classic_signals import detect_classic_signals
 from iris_assets.indicators.engine import compute_indicators
@@ -75,6 +76,7 @@ def compute_block(queries: MarketDataQueries, coins: pl.DataFrame, timeframe: in
     partitions_def=market_daily_partition,
     backfill_policy=market_backfill_policy,
     check_specs=INDICATOR_CHECKS,
+    op_tags=CRITICAL_PATH,
 )
 def indicators(
     context: dg.AssetExecutionContext,

@@ -4,6 +4,7 @@
 import dagster as dg
 
 from iris_assets.config import MarketScope
+from iris_assets.executor import CRITICAL_PATH
 from iris_assets.market_data.resample import resample
 from iris_assets.partitions import (
     day_chunks,
@@ -22,6 +23,7 @@ from iris_resources.market_data.queries import MarketDataQueries
     deps=["candles"],
     partitions_def=market_daily_partition,
     backfill_policy=market_backfill_policy,
+    op_tags=CRITICAL_PATH,
 )
 def candle_aggregates(
     context: dg.AssetExecutionContext,

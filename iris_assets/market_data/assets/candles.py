@@ -9,6 +9,7 @@ import dagster as dg
 import polars as pl
 
 from iris_assets.config import MarketScope
+from iris_assets.executor import CRITICAL_PATH
 from iris_assets.market_data.assets.checks import candle_check_results
 from iris_assets.market_data.gaps import detect_gaps
 from iris_assets.partitions import (
@@ -138,6 +139,7 @@ def _load_window(transaction: TransactionResource, source: CandleSource, coins: 
     partitions_def=market_daily_partition,
     backfill_policy=market_backfill_policy,
     check_specs=CANDLE_CHECKS,
+    op_tags=CRITICAL_PATH,
 )
 def candles(
     context: dg.AssetExecutionContext,

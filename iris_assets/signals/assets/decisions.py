@@ -9,7 +9,7 @@ import dagster as dg
 import polars as pl
 
 from iris_assets.config import MarketScope
-from iris_assets.executor import MEMORY_HEAVY
+from iris_assets.executor import CRITICAL_PATH
 from iris_assets.partitions import coin_chunks, market_backfill_policy, market_daily_partition, run_window
 from iris_assets.signals.bands import keep_changes
 from iris_assets.signals.decisions import investment_decisions as decide
@@ -118,7 +118,7 @@ def announce_decisions(frame: pl.DataFrame, since: datetime, source: str,
     partitions_def=market_daily_partition,
     backfill_policy=market_backfill_policy,
     check_specs=DECISION_CHECKS,
-    op_tags=MEMORY_HEAVY,
+    op_tags=CRITICAL_PATH,
 )
 def investment_decisions(context: dg.AssetExecutionContext, config: MarketScope,
                          transaction: TransactionResource) -> Iterator[dg.MaterializeResult]:

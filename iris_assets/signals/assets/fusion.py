@@ -6,7 +6,7 @@ import dagster as dg
 import polars as pl
 
 from iris_assets.config import MarketScope
-from iris_assets.executor import MEMORY_HEAVY
+from iris_assets.executor import CRITICAL_PATH
 from iris_assets.partitions import market_backfill_policy, market_daily_partition, run_window
 from iris_assets.signals.assets.decisions import SUCCESS_LOOKBACK, announce_decisions
 from iris_assets.signals.fusion import fuse_market_decisions
@@ -28,7 +28,7 @@ FUSION_CHECKS = [dg.AssetCheckSpec(
     group_name="signals", kinds={"postgres", "polars"},
     deps=["pattern_signals", "indicators", "signal_outcomes", "coin_relations", "sector_metrics"],
     partitions_def=market_daily_partition, backfill_policy=market_backfill_policy, check_specs=FUSION_CHECKS,
-    op_tags=MEMORY_HEAVY,
+    op_tags=CRITICAL_PATH,
 )
 def market_decisions(context: dg.AssetExecutionContext, config: MarketScope,
                      transaction: TransactionResource) -> dg.MaterializeResult:
