@@ -6,8 +6,8 @@ import dagster as dg
 import polars as pl
 
 from iris_assets.anomalies import CandleSeries, CoinHistory, escalation_triggers, scan_sector
+from iris_assets.anomalies.assets.history_scans import scan_universe
 from iris_assets.anomalies.assets.persist import escalations, open_anomalies, persist_scan
-from iris_assets.anomalies.history_scans import scan_universe
 from iris_assets.anomalies.lifecycle import DEFAULT_POLICY
 from iris_assets.config import MarketScope
 from iris_assets.parallel import compute_pool
