@@ -8,6 +8,7 @@ import os
 import resource
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -104,13 +105,11 @@ class TreeMemorySampler:
         self.window_peak_mb = 0.0
 
     def _run(self) -> None:
-        import time
-
         root = os.getpid()
         last_pss = 0.0
         while not self._stop.wait(self._interval):
             pids = _descendants(root) | {root}
-            sizes = [_status_mb(pid, "VmRSS:") for pid in pids]
+            sizes = [_rss_mb(pid) for pid in pids]
             largest, total = max(sizes), sum(sizes)
             self.peak_process_mb = max(self.peak_process_mb, largest)
             self.window_peak_mb = max(self.window_peak_mb, largest)
@@ -132,10 +131,10 @@ def _pss_mb(pid: int) -> float:
     return 0.0
 
 
-def _status_mb(pid: int, field: str) -> float:
+def _rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field):
+            if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from typing import Any
 
 import dagster as dg
-import pytest
 from sqlalchemy import Engine, text
 
-import iris_assets.parallel as parallel
 from iris_assets.definitions import ALL_ASSETS
 
 BY_NAME = {key.to_user_string(): a for a in ALL_ASSETS for key in a.keys}
@@ -41,13 +39,14 @@ def _scan(instance: dg.DagsterInstance, resources: dict[str, Any]) -> None:
 
 
 def test_worker_processes_store_the_same_anomalies_and_steps_as_inline(
-    instance: dg.DagsterInstance, resources: dict[str, Any], engine: Engine, monkeypatch: pytest.MonkeyPatch
+    instance: dg.DagsterInstance, resources: dict[str, Any], engine: Engine,
+    worker_processes: Callable[[int], list[int]],
 ) -> None:
     dg.materialize([BY_NAME["coins"]], resources=resources, instance=instance, run_config=QUIET)
     dg.materialize([BY_NAME[n] for n in ("candles", "candle_aggregates", "indicators")], resources=resources,
                    instance=instance, run_config=QUIET, tags={**SECOND, **{
                        "dagster/asset_partition_range_start": "2024-01-28"}})
-    monkeypatch.setattr(parallel, "worker_count", lambda: 1)
+    worker_processes(1)
     _scan(instance, resources)
     inline = _stored(engine)
     assert inline[0] and inline[1], "the synthetic month must produce anomalies and lifecycle steps"
@@ -58,16 +57,7 @@ def test_worker_processes_store_the_same_anomalies_and_steps_as_inline(
     with engine.begin() as connection:
         connection.execute(text("TRUNCATE market_anomalies, anomaly_transitions"))
 
-    started: list[int] = []
-
-    class CountingPool(ProcessPoolExecutor):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            started.append(kwargs.get("max_workers", 0))
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(parallel, "worker_count", lambda: 2)
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_COIN_DAYS", 0)
-    monkeypatch.setattr(parallel, "ProcessPoolExecutor", CountingPool)
+    started = worker_processes(2)
     _scan(instance, resources)
     assert started == [2, 2]
     assert _stored(engine) == inline

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from typing import Any
 
 import dagster as dg
-import pytest
 from sqlalchemy import Engine, text
 
-import iris_assets.parallel as parallel
 from iris_assets.definitions import ALL_ASSETS
 
 BY_NAME = {key.to_user_string(): a for a in ALL_ASSETS for key in a.keys}
@@ -29,29 +27,21 @@ def _rows(engine: Engine) -> set[tuple[Any, ...]]:
 
 
 def test_worker_processes_write_the_same_signals_and_cycles_as_inline(
-    instance: dg.DagsterInstance, resources: dict[str, Any], engine: Engine, monkeypatch: pytest.MonkeyPatch
+    instance: dg.DagsterInstance, resources: dict[str, Any], engine: Engine,
+    worker_processes: Callable[[int], list[int]],
 ) -> None:
     dg.materialize([BY_NAME["coins"], BY_NAME["pattern_registry"]], resources=resources, instance=instance,
                    run_config=QUIET)
     dg.materialize([BY_NAME[n] for n in ("candles", "candle_aggregates", "indicators")], resources=resources,
                    instance=instance, run_config=QUIET, tags={**RANGE, "dagster/asset_partition_range_start":
                                                               "2024-01-05"})
-    monkeypatch.setattr(parallel, "worker_count", lambda: 1)
+    worker_processes(1)
     assert dg.materialize([BY_NAME["pattern_signals"]], resources=resources, instance=instance,
                           run_config=QUIET, tags=RANGE).success
     inline = _rows(engine)
     assert any(r[0] == "signal" for r in inline) and any(r[0] == "cycle" for r in inline)
 
-    started: list[int] = []
-
-    class CountingPool(ProcessPoolExecutor):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            started.append(kwargs.get("max_workers", 0))
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(parallel, "worker_count", lambda: 2)
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_COIN_DAYS", 0)
-    monkeypatch.setattr(parallel, "ProcessPoolExecutor", CountingPool)
+    started = worker_processes(2)
     assert dg.materialize([BY_NAME["pattern_signals"]], resources=resources, instance=instance,
                           run_config=QUIET, tags=RANGE).success
     assert started == [2]
