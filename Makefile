@@ -29,9 +29,10 @@ test-external: install
 	IRIS_REDIS_URL=$${IRIS_REDIS_URL:-redis://127.0.0.1:6379/0} \
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(ARGS)
 
+# Lint only: the code is wrapped by hand at 120 columns (aligned continuation lines), which `ruff format`
+# would rewrap, so the formatter is not part of the check.
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
 
 typecheck: install
 	$(BIN)/mypy

@@ -12,6 +12,10 @@ starts in a fraction of a second instead of re-importing Dagster, Polars and IRI
 Steps on the critical path (``dagster/priority``) start first when both slots are free, and the
 other steps run ``nice``: they use what CPU the chain leaves idle instead of slowing it down.
 
+The run that refreshes the latest-state products after a backfill fans out too when it holds two or
+more whole-history scans (``HISTORY_SCAN``: strategies, backtests, pattern statistics): they are
+independent of each other, so they run side by side instead of one after the other.
+
 Fan-out needs what Dagster's multiprocess executor needs: a reconstructable job and a persistent
 instance. Runs without them (``dg.materialize`` in tests and the demo, ``execute_in_process``) run
 in process as before.
@@ -43,6 +47,10 @@ PRELOAD_MODULES = ["dagster", "polars", "numpy", "iris_assets.definitions"]
 # The longest chain of a range run (indicators → pattern_signals → signal_outcomes → decisions):
 # its steps take a free slot before side branches that are ready at the same time.
 CRITICAL_PATH = {"dagster/priority": "10"}
+# A step that scans the whole stored history (strategy discovery, backtests, pattern statistics): minutes
+# of CPU after a year's backfill. A run holding two or more of them fans out like a range run, so they
+# run side by side instead of one after the other (the latest-state run that follows a backfill).
+HISTORY_SCAN = {"iris/history_scan": "true"}
 # A fanned-out step that is not on the critical path runs at this lower CPU priority (``nice``): it
 # fills the CPU time the chain leaves idle while waiting on PostgreSQL instead of slowing the chain.
 SIDE_STEP_NICENESS = 10
@@ -64,7 +72,8 @@ def is_range_run(tags: dict[str, str]) -> bool:
 
 
 class RangeParallelExecutor(Executor):
-    """In process, except for partition-range runs that can fan out (see the module docstring)."""
+    """In process, except for partition-range runs and runs of several history scans that can fan out
+    (see the module docstring)."""
 
     def __init__(self, retries: RetryMode, max_concurrent: int) -> None:
         self._retries = retries
@@ -76,9 +85,11 @@ class RangeParallelExecutor(Executor):
         return self._retries
 
     def fans_out(self, plan_context: PlanOrchestrationContext, execution_plan: ExecutionPlan) -> bool:
-        """Whether this run's steps go to separate processes."""
-        return (self._max_concurrent > 1 and len(execution_plan.step_keys_to_execute) > 1
-                and is_range_run(dict(plan_context.dagster_run.tags))
+        """Whether this run's steps go to separate processes: a range run, or a run with several
+        history scans (see ``HISTORY_SCAN``)."""
+        heavy = (is_range_run(dict(plan_context.dagster_run.tags))
+                 or len(_tagged_steps(execution_plan, HISTORY_SCAN)) >= 2)
+        return (self._max_concurrent > 1 and len(execution_plan.step_keys_to_execute) > 1 and heavy
                 and isinstance(plan_context.job, ReconstructableJob) and plan_context.instance.is_persistent)
 
     def execute(self, plan_context: PlanOrchestrationContext, execution_plan: ExecutionPlan
@@ -89,12 +100,17 @@ class RangeParallelExecutor(Executor):
         parallel = MultiprocessExecutor(retries=self._retries, max_concurrent=self._max_concurrent,
                                         start_method="forkserver",
                                         explicit_forkserver_preload=PRELOAD_MODULES)
-        critical = {key for key in execution_plan.step_keys_to_execute
-                    if (execution_plan.get_step_by_key(key).tags or {}).items() >= CRITICAL_PATH.items()}
+        critical = _tagged_steps(execution_plan, CRITICAL_PATH) | _tagged_steps(execution_plan, HISTORY_SCAN)
         for event in parallel.execute(plan_context, execution_plan):
             if event.event_type == DagsterEventType.STEP_WORKER_STARTED and event.step_key not in critical:
                 lower_priority(event.pid)
             yield event
+
+
+def _tagged_steps(execution_plan: ExecutionPlan, tags: dict[str, str]) -> set[str]:
+    """Keys of the plan's steps that carry all of ``tags``."""
+    return {key for key in execution_plan.step_keys_to_execute
+            if (execution_plan.get_step_by_key(key).tags or {}).items() >= tags.items()}
 
 
 def lower_priority(pid: int | None) -> None:

@@ -30,13 +30,20 @@ class PatternQueries:
         return frame.cast({"timeframe": pl.Int16})
 
     def orphan_detections(self, start: datetime, end: datetime) -> int:
-        """Pattern signals in the window whose candle is neither a stored base candle nor a closed aggregate."""
+        """Pattern signals in the window whose candle is neither a stored base candle nor a closed aggregate.
+
+        Coin by coin, every side a range of its ``(coin_id, …)`` index bounded by the window: read as one
+        anti-join over the window, PostgreSQL scanned the whole signals table and every candle (2.5 s on
+        three processes after a year of 100 coins, growing with the history; this takes 1.3 s on one)."""
         return int(self._connection.execute(text(
-            "SELECT count(*) FROM signals s WHERE s.source = 'pattern' AND s.candle_timestamp >= :start "
-            "AND s.candle_timestamp < :end AND NOT EXISTS (SELECT 1 FROM candles c WHERE c.coin_id = s.coin_id "
-            "AND c.timeframe = s.timeframe AND c.timestamp = s.candle_timestamp) AND NOT EXISTS (SELECT 1 FROM "
-            "candle_aggregates a WHERE a.coin_id = s.coin_id AND a.timeframe = s.timeframe "
-            "AND a.timestamp = s.candle_timestamp AND NOT a.is_partial)"), {"start": start, "end": end}).scalar_one())
+            "SELECT coalesce(sum(per_coin.orphans), 0) FROM coins k CROSS JOIN LATERAL (SELECT count(*) AS orphans "
+            "FROM signals s WHERE s.coin_id = k.id AND s.source = 'pattern' AND s.candle_timestamp >= :start "
+            "AND s.candle_timestamp < :end AND NOT EXISTS (SELECT 1 FROM candles c WHERE c.coin_id = k.id "
+            "AND c.timeframe = s.timeframe AND c.timestamp = s.candle_timestamp AND c.timestamp >= :start "
+            "AND c.timestamp < :end) AND NOT EXISTS (SELECT 1 FROM candle_aggregates a WHERE a.coin_id = k.id "
+            "AND a.timeframe = s.timeframe AND a.timestamp = s.candle_timestamp AND NOT a.is_partial "
+            "AND a.timestamp >= :start AND a.timestamp < :end)) AS per_coin"),
+            {"start": start, "end": end}).scalar_one())
 
     def inconsistent_statistics(self) -> int:
         """Statistics rows whose counts contradict each other (successes > total, rate off, > 200 samples)."""

@@ -30,7 +30,8 @@ ALLOWED: dict[tuple[str, str], str] = {
         "validated against ^[a-z_][a-z0-9_]*$ when settings load, and is double-quoted."),
     ("iris_resources/db/frames.py", "copy_frame_out"): (
         "COPY (<query>) TO STDOUT cannot take a bound query; the text is a SQLAlchemy-compiled Select "
-        "holding placeholders only, and its values go to psycopg separately as compiled.params."),
+        "holding placeholders only, and its values go to psycopg separately as compiled.params; the outer "
+        "select list is made of positional aliases (c0, c1, …) generated inside the module."),
     ("iris_resources/market_data/queries.py", "candles_frame"): (
         "The table name and the timeframe/partial fragments are string literals picked by branch inside "
         "the function; every value (coin ids, start, end, timeframe) is a %s parameter of the COPY."),

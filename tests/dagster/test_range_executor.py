@@ -15,7 +15,13 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from iris_assets.definitions import ALL_ASSETS, defs
-from iris_assets.executor import CRITICAL_PATH, SIDE_STEP_NICENESS, is_range_run, range_parallel_executor
+from iris_assets.executor import (
+    CRITICAL_PATH,
+    HISTORY_SCAN,
+    SIDE_STEP_NICENESS,
+    is_range_run,
+    range_parallel_executor,
+)
 from iris_resources.db.admin import drop_database, ensure_database
 from iris_resources.db.engine import create_db_engine
 from iris_resources.db.resources import DatabaseResource, TransactionResource
@@ -149,3 +155,51 @@ def test_side_steps_of_a_fanned_out_range_run_yield_the_cpu_to_the_critical_path
         base = os.getpriority(os.PRIO_PROCESS, 0)
         assert result.output_for_node("chain_step") == base
         assert result.output_for_node("side_step") >= SIDE_STEP_NICENESS > base
+
+
+@dg.op(tags=HISTORY_SCAN)
+def first_scan() -> int:
+    """A whole-history scan: reports the process it ran in."""
+    return os.getpid()
+
+
+@dg.op(tags=HISTORY_SCAN)
+def second_scan() -> int:
+    """Another whole-history scan, independent of the first."""
+    return os.getpid()
+
+
+def scans_job() -> dg.JobDefinition:
+    """Two independent history scans under the code location's executor, as the latest-state run holds."""
+    @dg.job(executor_def=range_parallel_executor)
+    def scans() -> None:
+        first_scan()
+        second_scan()
+    return scans
+
+
+def one_scan_job() -> dg.JobDefinition:
+    """One history scan beside an ordinary step: nothing to run side by side."""
+    @dg.job(executor_def=range_parallel_executor)
+    def one_scan() -> None:
+        first_scan()
+        side_step()
+    return one_scan
+
+
+@pytest.mark.parametrize(("job", "fans_out"), [(scans_job, True), (one_scan_job, False)])
+def test_a_run_of_several_history_scans_runs_them_in_their_own_processes(job: Any, fans_out: bool) -> None:
+    with dg.DagsterInstance.local_temp() as instance, dg.execute_job(
+            dg.reconstructable(job), instance=instance,
+            run_config={**QUIET, "execution": {"config": {"max_concurrent": 2}}}) as result:
+        assert result.success
+        pid = result.output_for_node("first_scan")
+        assert (pid != os.getpid()) is fans_out
+        if fans_out:
+            assert result.output_for_node("second_scan") not in {pid, os.getpid()}
+
+
+def test_the_whole_history_scans_of_the_latest_state_carry_the_fan_out_tag() -> None:
+    tagged = {key.to_user_string() for a in ALL_ASSETS for key in a.keys
+              if (a.op.tags or {}).items() >= HISTORY_SCAN.items()}
+    assert tagged == {"strategies", "signal_backtests", "pattern_statistics"}
