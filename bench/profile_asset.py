@@ -1,8 +1,15 @@
-"""Profile one asset on a copy of a database that ``bench/backfill.py --keep NAME`` left behind.
+"""Profile one asset, or a chain of them, on a copy of a database that ``bench/backfill.py --keep NAME`` left behind.
 
-The copy is made from the kept database as a template, the asset (by op name) runs through
-``dg.materialize`` for one partition range (or unpartitioned), and the script prints its seconds,
-its peak RSS and, with ``--cprofile``, the functions that dominate. The copy is dropped afterwards.
+The copy is made from the kept database as a template, the assets (by op name, comma-separated, in
+the order given) run through ``dg.materialize`` one after the other for one partition range (or
+unpartitioned), and the script prints each one's seconds and CPU seconds: the whole machine's, this
+process tree's (the step and its workers) and the rest (the database server, on a quiet machine).
+Then its peak RSS and, with ``--cprofile``, the functions that dominate. The copy is dropped afterwards.
+
+A range after the kept history profiles a backfill faithfully (nothing to replace yet): after a
+62-day database ending 2024-12-31, ``--start 2025-01-01 --end 2025-01-31`` with the chain
+``candles,candle_aggregates,indicators,pattern_signals,signal_outcomes,investment_decisions,market_decisions``.
+Re-running a stored range measures replacing it instead (deletes of the old rows included).
 
 Usage:
   .venv/bin/python bench/backfill.py --coins 100 --days 62 --keep iris_base_100x62
@@ -17,6 +24,7 @@ import argparse
 import cProfile
 import os
 import pstats
+import resource
 import sys
 import time
 import uuid
@@ -26,10 +34,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import print_result, process_peak_mb, reset_process_peak
 
 
+def machine_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (user, nice, system, irq, softirq) since boot."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return sum(int(fields[i]) for i in (1, 2, 3, 6, 7)) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    """CPU seconds of this process and its finished children (step workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--template", required=True, help="database kept by bench/backfill.py --keep")
-    parser.add_argument("--asset", required=True, help="op name of the asset (multi-assets: the op)")
+    parser.add_argument("--asset", required=True,
+                        help="op name of the asset (multi-assets: the op); several, comma-separated, run in order")
     parser.add_argument("--start", help="first partition day (partitioned assets)")
     parser.add_argument("--end", help="last partition day (partitioned assets)")
     parser.add_argument("--coins", type=int, default=100, help="universe size of the synthetic source")
@@ -60,30 +81,43 @@ def main() -> None:
                      "events": events,
                      "candle_source": CandleSourceResource(spec="synthetic", seed=7, n_coins=args.coins),
                      "exchange_balances": ExchangeBalancesResource()}
-        chosen = [a for a in ALL_ASSETS if a.op.name == args.asset]
-        if not chosen:
-            raise SystemExit(f"no asset op named {args.asset!r}")
-        tags = {}
+        names = [name.strip() for name in args.asset.split(",") if name.strip()]
+        unknown = [name for name in names if not any(a.op.name == name for a in ALL_ASSETS)]
+        if unknown:
+            raise SystemExit(f"no asset op named {', '.join(map(repr, unknown))}")
+        range_tags = {}
         if args.start and args.end:
-            tags = {"dagster/asset_partition_range_start": args.start,
-                    "dagster/asset_partition_range_end": args.end, "dagster/backfill": "profile"}
+            range_tags = {"dagster/asset_partition_range_start": args.start,
+                          "dagster/asset_partition_range_end": args.end, "dagster/backfill": "profile"}
         quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
         reset_process_peak()
         profiler = cProfile.Profile() if args.cprofile else None
+        per_asset: dict[str, dict[str, float]] = {}
         t0 = time.perf_counter()
         with dg.DagsterInstance.ephemeral() as instance:
-            if profiler:
-                profiler.enable()
-            result = dg.materialize(chosen, resources=resources, instance=instance, run_config=quiet, tags=tags)
-            if profiler:
-                profiler.disable()
+            for name in names:
+                chosen = [a for a in ALL_ASSETS if a.op.name == name]
+                tags = range_tags if any(a.partitions_def is not None for a in chosen) else {}
+                start, machine, own = time.perf_counter(), machine_cpu_seconds(), own_cpu_seconds()
+                if profiler:
+                    profiler.enable()
+                result = dg.materialize(chosen, resources=resources, instance=instance, run_config=quiet, tags=tags)
+                if profiler:
+                    profiler.disable()
+                if not result.success:
+                    raise SystemExit(f"the run of {name} failed")
+                spent = {"seconds": time.perf_counter() - start, "cpu_s": machine_cpu_seconds() - machine,
+                         "iris_cpu_s": own_cpu_seconds() - own}
+                spent["other_cpu_s"] = spent["cpu_s"] - spent["iris_cpu_s"]
+                per_asset[name] = {key: round(value, 2) for key, value in spent.items()}
+                print(f"{name:<24} {spent['seconds']:7.1f} s   cpu {spent['cpu_s']:6.1f} s = iris "
+                      f"{spent['iris_cpu_s']:6.1f} + database/other {spent['other_cpu_s']:6.1f}", flush=True)
         seconds = time.perf_counter() - t0
-        if not result.success:
-            raise SystemExit("the run failed")
         if profiler:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.cprofile)
             pstats.Stats(profiler).sort_stats("tottime").print_stats(args.cprofile)
-        print_result({"asset": args.asset, "seconds": round(seconds, 2), "peak_rss_mb": round(process_peak_mb(), 1)})
+        print_result({"asset": args.asset, "seconds": round(seconds, 2), "peak_rss_mb": round(process_peak_mb(), 1),
+                      **({"per_asset": per_asset} if len(names) > 1 else per_asset[names[0]])})
     finally:
         if not args.reuse:
             drop_database(url)

@@ -1,5 +1,6 @@
 """Data-quality checks of the ``indicators`` asset over a run's window."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import dagster as dg
@@ -11,11 +12,12 @@ from iris_resources.market_data.queries import MarketDataQueries
 WARMUP_NULL_LIMIT = 0.05
 
 
-def indicator_check_results(connection: Connection, start: datetime, end: datetime) -> list[dg.AssetCheckResult]:
-    """Value ranges, warm-up null ratio and freshness of the indicators stored in ``[start, end)``."""
+def indicator_check_results(connection: Connection, start: datetime, end: datetime,
+                            timeframes: Sequence[int]) -> list[dg.AssetCheckResult]:
+    """Value ranges, warm-up null ratio and freshness of the ``timeframes``' indicators stored in ``[start, end)``."""
     queries = IndicatorQueries(connection)
-    violations = queries.value_violations(start, end)
-    ratios = queries.null_ratios(start, end)
+    ratios = queries.window_quality(start, end, timeframes)
+    violations = {name: int(ratios.get_column(name).sum()) for name in ("rsi_out_of_range", "negative_atr")}
     worst = 0.0
     per_timeframe = {}
     for row in ratios.iter_rows(named=True):

@@ -115,7 +115,7 @@ def indicators(
             for (name,), group in signals.group_by("signal_type"):
                 fired[str(name)] = fired.get(str(name), 0) + group.height
     with transaction.begin() as uow:
-        check_results = indicator_check_results(uow.connection, start, end)
+        check_results = indicator_check_results(uow.connection, start, end, TIMEFRAMES)
     context.log.info("indicators %s..%s: %s, signals %s", start.date(), end.date(), rows, fired)
     yield dg.MaterializeResult(
         asset_key="indicators",
