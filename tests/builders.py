@@ -7,6 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
+from iris_resources.db.resources import TransactionResource
+from iris_resources.market_data.queries import MarketDataQueries
+from iris_resources.sources.base import CoinSpec, SectorSpec
+
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 
 
@@ -45,3 +49,14 @@ def coins_frame(symbols: Sequence[str], ids: Sequence[int], timeframe: int = 15)
         {"symbol": list(symbols), "coin_id": list(ids), "timeframe": [timeframe] * len(symbols)},
         schema={"symbol": pl.String, "coin_id": pl.Int32, "timeframe": pl.Int16},
     )
+
+
+def seed_coins(transaction: TransactionResource, symbols: Sequence[str]) -> list[int]:
+    """Store ``symbols`` as coins of one sector; their ids in the universe's order."""
+    with transaction.begin() as uow:
+        sector_ids = uow.coins.upsert_sectors([SectorSpec("layer1", "Layer 1")])
+        uow.coins.upsert_coins([CoinSpec(symbol, symbol.title(), "layer1", sort_order=i)
+                                for i, symbol in enumerate(symbols)], sector_ids, source="test")
+        ids = MarketDataQueries(uow.connection).coin_frame(list(symbols)).get_column("coin_id").to_list()
+        uow.commit()
+    return [int(i) for i in ids]

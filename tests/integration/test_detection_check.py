@@ -8,10 +8,9 @@ from sqlalchemy import Engine, insert
 
 from iris_resources.db.resources import TransactionResource
 from iris_resources.indicators.tables import signals
-from iris_resources.market_data.queries import MarketDataQueries
 from iris_resources.market_data.tables import candle_aggregates, candles
 from iris_resources.patterns.queries import PatternQueries
-from iris_resources.sources.base import CoinSpec, SectorSpec
+from tests.builders import seed_coins
 
 START = datetime(2024, 12, 1, tzinfo=UTC)
 END = START + timedelta(days=2)
@@ -29,12 +28,7 @@ def _bar(coin_id: int, timeframe: int, at: datetime, **extra: object) -> dict[st
 
 def test_orphans_are_signals_of_the_window_on_no_base_candle_and_no_closed_aggregate(
         engine: Engine, transaction: TransactionResource) -> None:
-    with transaction.begin() as uow:
-        sector_ids = uow.coins.upsert_sectors([SectorSpec("layer1", "Layer 1")])
-        uow.coins.upsert_coins([CoinSpec("AAAUSD", "Aaa", "layer1"), CoinSpec("BBBUSD", "Bbb", "layer1")],
-                               sector_ids, source="test")
-        first, second = MarketDataQueries(uow.connection).coin_frame().get_column("coin_id").to_list()
-        uow.commit()
+    first, second = seed_coins(transaction, ["AAAUSD", "BBBUSD"])
     noon, later = START + timedelta(hours=12), START + timedelta(hours=13)
     with engine.begin() as connection:
         connection.execute(insert(candles), [_bar(first, 15, noon), _bar(second, 15, noon)])

@@ -9,8 +9,7 @@ from sqlalchemy import Engine, insert
 from iris_resources.db.resources import TransactionResource
 from iris_resources.indicators.queries import IndicatorQueries
 from iris_resources.indicators.tables import indicators
-from iris_resources.market_data.queries import MarketDataQueries
-from iris_resources.sources.base import CoinSpec, SectorSpec
+from tests.builders import seed_coins
 
 START = datetime(2024, 12, 1, tzinfo=UTC)
 END = START + timedelta(days=1)
@@ -24,12 +23,7 @@ def _row(coin_id: int, timeframe: int, at: datetime, rsi: float | None = 50.0, a
 
 def test_window_quality_counts_per_timeframe_inside_the_window_only(
         engine: Engine, transaction: TransactionResource) -> None:
-    with transaction.begin() as uow:
-        sector_ids = uow.coins.upsert_sectors([SectorSpec("layer1", "Layer 1")])
-        uow.coins.upsert_coins([CoinSpec("AAAUSD", "Aaa", "layer1"), CoinSpec("BBBUSD", "Bbb", "layer1")],
-                               sector_ids, source="test")
-        first, second = MarketDataQueries(uow.connection).coin_frame().get_column("coin_id").to_list()
-        uow.commit()
+    first, second = seed_coins(transaction, ["AAAUSD", "BBBUSD"])
     hour = timedelta(hours=1)
     with engine.begin() as connection:
         connection.execute(insert(indicators), [
