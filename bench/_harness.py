@@ -61,6 +61,12 @@ def reset_process_peak() -> None:
         Path("/proc/self/clear_refs").write_text("5")
 
 
+def machine_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (user, nice, system, irq, softirq) since boot."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return sum(int(fields[i]) for i in (1, 2, 3, 6, 7)) / os.sysconf("SC_CLK_TCK")
+
+
 def print_result(payload: dict[str, object]) -> None:
     """The benchmark's last line: ``RESULT {json}``."""
     print("RESULT " + json.dumps(payload, sort_keys=True))

@@ -33,6 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (
     TreeMemorySampler,
+    machine_cpu_seconds,
     peak_rss_mb,
     print_result,
     process_peak_mb,
@@ -144,10 +145,13 @@ def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | N
     plan += [(LATEST, group, {}) for group in selections(LATEST)]
     peaks: dict[str, float] = {}
     profile: dict[str, float] = defaultdict(float)
-    started = time.perf_counter()
+    from iris_assets.parallel import available_cpus
+
+    cpus = available_cpus()
+    started, busy_at_start = time.perf_counter(), machine_cpu_seconds()
     with _instance(database_url) as instance, TreeMemorySampler() as memory:
         for number, (job, group, tags) in enumerate(plan, start=1):
-            t0 = time.perf_counter()
+            t0, busy = time.perf_counter(), machine_cpu_seconds()
             memory.new_window()
             reset_process_peak()
             keys = [key for a in group for key in a.keys] if group else None
@@ -168,9 +172,14 @@ def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | N
             # The run's slowest steps: shows which asset grows as the history does.
             ranked = sorted(steps.items(), key=lambda kv: -kv[1])[:4]
             slowest = ", ".join(f"{step} {spent:.0f}" for step, spent in ranked)
-            print(f"run {number:>2}/{len(plan)} {span:<24} {time.perf_counter() - t0:7.1f} s  "
+            # How much of the machine's CPU the run kept busy (the database server included): what is
+            # left idle is what better overlap could still use.
+            wall = time.perf_counter() - t0
+            share = (machine_cpu_seconds() - busy) / max(wall * cpus, 1e-9)
+            print(f"run {number:>2}/{len(plan)} {span:<24} {wall:7.1f} s  cpu {share:4.0%}  "
                   f"rss {run_peak:7.0f} MB  [{slowest}]", flush=True)
     seconds = time.perf_counter() - started
+    busy_share = (machine_cpu_seconds() - busy_at_start) / max(seconds * cpus, 1e-9)
     candles = coins * days * 96
     print("\nslowest assets (seconds summed over runs; steps of a range run may overlap)")
     for step, spent in sorted(profile.items(), key=lambda kv: -kv[1]):
@@ -183,7 +192,8 @@ def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | N
     peak = max([memory.peak_process_mb, peak_rss_mb(), *peaks.values()])
     return {"seconds": round(seconds, 1), "runs_launched": len(plan), "peak_rss_mb": round(peak, 1),
             "peak_tree_mb": round(memory.peak_total_mb, 1), "peak_total_rss_mb": round(memory.peak_rss_sum_mb, 1),
-            "candles_per_s": round(candles / seconds, 1), "coins": coins, "days": days, "base_candles": candles,
+            "candles_per_s": round(candles / seconds, 1), "cpu_busy_share": round(busy_share, 3),
+            "coins": coins, "days": days, "base_candles": candles,
             "slowest_asset": max(profile, key=profile.__getitem__) if profile else None,
             "profile_s": {k: round(v, 1) for k, v in sorted(profile.items(), key=lambda kv: -kv[1])},
             **({"peak_rss_mb_by_asset": {k: round(v) for k, v in peaks.items()}} if peaks else {})}

@@ -31,13 +31,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import print_result, process_peak_mb, reset_process_peak
-
-
-def machine_cpu_seconds() -> float:
-    """CPU seconds the whole machine has spent busy (user, nice, system, irq, softirq) since boot."""
-    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
-    return sum(int(fields[i]) for i in (1, 2, 3, 6, 7)) / os.sysconf("SC_CLK_TCK")
+from _harness import machine_cpu_seconds, print_result, process_peak_mb, reset_process_peak
 
 
 def own_cpu_seconds() -> float:
