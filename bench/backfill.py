@@ -126,6 +126,8 @@ def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | N
     import dagster as dg
     from _graph_jobs import FACTORIES, LATEST, PARTITIONED, ROOTS, asset_groups
 
+    from iris_assets.parallel import available_cpus
+
     _bench_environment(coins, database_url, redis_url)
     groups = asset_groups()
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -145,8 +147,6 @@ def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | N
     plan += [(LATEST, group, {}) for group in selections(LATEST)]
     peaks: dict[str, float] = {}
     profile: dict[str, float] = defaultdict(float)
-    from iris_assets.parallel import available_cpus
-
     cpus = available_cpus()
     started, busy_at_start = time.perf_counter(), machine_cpu_seconds()
     with _instance(database_url) as instance, TreeMemorySampler() as memory:

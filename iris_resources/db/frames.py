@@ -54,7 +54,7 @@ def _typed(frame: pl.DataFrame, kinds: dict[str, str]) -> pl.DataFrame:
             casts.append(column.cast(pl.Float64))
         elif kind == "bool":
             casts.append(column.replace_strict({"t": True, "f": False}, default=None, return_dtype=pl.Boolean))
-        elif kind == "ts":  # microseconds since the epoch (see ``_copy_statement``)
+        elif kind == "ts":  # microseconds since the epoch (see ``_positional_columns``)
             casts.append(column.cast(pl.Int64).cast(pl.Datetime("us", "UTC")))
         else:
             casts.append(column)

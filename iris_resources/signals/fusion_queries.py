@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import BigInteger, ColumnElement, Connection, and_, func, literal, select, true
+from sqlalchemy import BigInteger, ColumnElement, Connection, and_, func, select, true
 
 from iris_resources.db.persistence_log import log_query
+from iris_resources.db.values import integer_rows
 from iris_resources.indicators.queries import read_frame
 from iris_resources.indicators.tables import indicators, signals
 from iris_resources.market_data.tables import coins
@@ -56,7 +57,7 @@ class FusionQueries:
         """
         ids = list(coin_ids)
         keys = select(coins.c.id.label("coin_id")).where(coins.c.id.in_(ids)).subquery("keys")
-        timeframes = select(func.unnest(literal(list(FUSION_TIMEFRAMES))).label("timeframe")).subquery("tfs")
+        timeframes = integer_rows(FUSION_TIMEFRAMES, "timeframe", "tfs")
         recent = (
             select(signals.c.candle_timestamp)
             .where(signals.c.coin_id == keys.c.coin_id, signals.c.timeframe == timeframes.c.timeframe,

@@ -33,6 +33,7 @@ from sqlalchemy import (
 
 from iris_resources.cross_market.tables import coin_relations, sector_metrics
 from iris_resources.db.persistence_log import log_query
+from iris_resources.db.values import integer_rows
 from iris_resources.indicators.queries import read_frame
 from iris_resources.indicators.tables import indicators, signals
 from iris_resources.market_data.tables import coins, sectors
@@ -85,7 +86,7 @@ class DecisionQueries:
         newest distinct candle times before ``start`` (the fusion window's warm-up), in one statement."""
         keys = select(coins.c.id.label("coin_id"), literal(0).label("pad")).where(
             coins.c.id.in_(list(coin_ids))).subquery("keys")
-        timeframes = select(func.unnest(literal([15, 60, 240, 1440])).label("timeframe")).subquery("tfs")
+        timeframes = integer_rows((15, 60, 240, 1440), "timeframe", "tfs")
         recent = (
             select(signals.c.candle_timestamp)
             .where(signals.c.coin_id == keys.c.coin_id, signals.c.timeframe == timeframes.c.timeframe,
@@ -187,8 +188,7 @@ class DecisionQueries:
             return select(func.min(inner.c.timeframe)).where(
                 inner.c.coin_id == coin, inner.c.timestamp < start, *bound).scalar_subquery()
 
-        wanted = select(func.unnest(cast(literal(sorted({int(i) for i in coin_ids})), ARRAY(Integer)))
-                        .label("coin_id")).subquery("wanted")
+        wanted = integer_rows(coin_ids, "coin_id", "wanted")
         pairs = select(wanted.c.coin_id, next_timeframe(wanted.c.coin_id).label("timeframe")).cte(
             "pairs", recursive=True)
         pairs = pairs.union_all(select(pairs.c.coin_id, next_timeframe(pairs.c.coin_id, pairs.c.timeframe))

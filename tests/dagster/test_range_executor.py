@@ -158,14 +158,14 @@ def test_side_steps_of_a_fanned_out_range_run_yield_the_cpu_to_the_critical_path
 
 
 @dg.op(tags=HISTORY_SCAN)
-def first_scan() -> int:
+def history_scan() -> int:
     """A whole-history scan: reports the process it ran in."""
     return os.getpid()
 
 
-@dg.op(tags=HISTORY_SCAN)
-def second_scan() -> int:
-    """Another whole-history scan, independent of the first."""
+@dg.op
+def plain_step() -> int:
+    """An ordinary step: reports the process it ran in."""
     return os.getpid()
 
 
@@ -173,8 +173,8 @@ def scans_job() -> dg.JobDefinition:
     """Two independent history scans under the code location's executor, as the latest-state run holds."""
     @dg.job(executor_def=range_parallel_executor)
     def scans() -> None:
-        first_scan()
-        second_scan()
+        history_scan.alias("first_scan")()
+        history_scan.alias("second_scan")()
     return scans
 
 
@@ -182,8 +182,8 @@ def one_scan_job() -> dg.JobDefinition:
     """One history scan beside an ordinary step: nothing to run side by side."""
     @dg.job(executor_def=range_parallel_executor)
     def one_scan() -> None:
-        first_scan()
-        side_step()
+        history_scan.alias("first_scan")()
+        plain_step()
     return one_scan
 
 
