@@ -44,19 +44,27 @@ from _harness import (
 LAST_DAY = date(2024, 12, 31)
 
 
-def _step_seconds(instance: object, run_id: str) -> dict[str, float]:
-    """Seconds per step of one run, from its STEP_START / STEP_SUCCESS event log entries."""
+def _step_spans(instance: object, run_id: str) -> dict[str, tuple[float, float]]:
+    """(start, end) of each step of one run in seconds after the run's first step started, from its
+    STEP_START / STEP_SUCCESS event log entries."""
     started: dict[str, float] = {}
-    spent: dict[str, float] = defaultdict(float)
+    ended: dict[str, float] = {}
     for record in instance.all_logs(run_id):  # type: ignore[attr-defined]
         event = record.dagster_event
         if event is None or event.step_key is None:
             continue
         if event.event_type_value == "STEP_START":
-            started[event.step_key] = record.timestamp
+            started.setdefault(event.step_key, record.timestamp)
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in started:
-            spent[event.step_key] += record.timestamp - started.pop(event.step_key)
-    return spent
+            ended[event.step_key] = record.timestamp
+    origin = min(started.values(), default=0.0)
+    return {step: (started[step] - origin, end - origin) for step, end in ended.items()}
+
+
+def _timeline(spans: dict[str, tuple[float, float]]) -> str:
+    """Steps in start order as ``name start–end``: which step finished last and what ran beside it."""
+    return ", ".join(f"{step} {start:.0f}–{end:.0f}" for step, (start, end) in sorted(spans.items(),
+                                                                                      key=lambda kv: kv[1]))
 
 
 def _per_asset(assets: list[Any]) -> list[list[Any]]:
@@ -164,7 +172,8 @@ def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | N
                 peaks[name] = max(peaks.get(name, 0.0), run_peak)
             if not success:
                 raise SystemExit(f"run {number} failed ({tags or job})")
-            steps = _step_seconds(instance, run_id)
+            spans = _step_spans(instance, run_id)
+            steps = {step: end - start for step, (start, end) in spans.items()}
             for step, seconds in steps.items():
                 profile[step] += seconds
             span = f"{tags.get('dagster/asset_partition_range_start', '-')}…" \
@@ -178,6 +187,8 @@ def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | N
             share = (machine_cpu_seconds() - busy) / max(wall * cpus, 1e-9)
             print(f"run {number:>2}/{len(plan)} {span:<24} {wall:7.1f} s  cpu {share:4.0%}  "
                   f"rss {run_peak:7.0f} MB  [{slowest}]", flush=True)
+            if len(spans) > 4:
+                print(f"       steps: {_timeline(spans)}", flush=True)
     seconds = time.perf_counter() - started
     busy_share = (machine_cpu_seconds() - busy_at_start) / max(seconds * cpus, 1e-9)
     candles = coins * days * 96

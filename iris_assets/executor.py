@@ -51,6 +51,17 @@ CRITICAL_PATH = {"dagster/priority": "10"}
 # of CPU after a year's backfill. A run holding two or more of them fans out like a range run, so they
 # run side by side instead of one after the other (the latest-state run that follows a backfill).
 HISTORY_SCAN = {"iris/history_scan": "true"}
+
+
+def history_scan(priority: int) -> dict[str, str]:
+    """Op tags of a history scan that takes a free slot before any step of lower ``priority``.
+
+    Longest first: after a backfill the latest-state run holds the three scans beside short steps
+    (coin metrics, the portfolio …); started in plan order, strategy discovery (the longest) waited
+    for pattern statistics and ended the run alone (62 days: 18–45 s of a 47 s run)."""
+    return {**HISTORY_SCAN, "dagster/priority": str(priority)}
+
+
 # A fanned-out step that is not on the critical path runs at this lower CPU priority (``nice``): it
 # fills the CPU time the chain leaves idle while waiting on PostgreSQL instead of slowing the chain.
 SIDE_STEP_NICENESS = 10

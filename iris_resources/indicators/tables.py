@@ -101,7 +101,6 @@ signals = Table(
     _ts("candle_timestamp", nullable=False),
     _ts("created_at", nullable=False),
     UniqueConstraint("coin_id", "timeframe", "candle_timestamp", "signal_type"),
-    Index("ix_signals_type_ts", "signal_type", "candle_timestamp"),
     Index("ix_signals_coin_ts", "coin_id", "candle_timestamp"),
 )
 

@@ -30,7 +30,10 @@ def instance_config(*, max_concurrent_runs: int = 4) -> dict[str, object]:
     to disk; the ``iris`` CLI exports it for every Dagster process it starts.
     """
     return {
-        "storage": {"postgres": {"postgres_url": {"env": STORAGE_URL_ENV}}},
+        # dagster-postgres' storage with pooled connections (see pooled_storage.py).
+        "storage": {"custom": {"module": "iris_resources.orchestration.pooled_storage",
+                               "class": "PooledPostgresStorage",
+                               "config": {"postgres_url": {"env": STORAGE_URL_ENV}}}},
         "run_coordinator": {
             "module": "dagster.core.run_coordinator",
             "class": "QueuedRunCoordinator",

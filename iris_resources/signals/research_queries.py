@@ -19,6 +19,7 @@ from sqlalchemy import Connection, LargeBinary, Select, and_, func, literal, sel
 from sqlalchemy.sql.elements import ColumnElement
 
 from iris_resources.db.persistence_log import log_query
+from iris_resources.db.planner import planner_settings
 from iris_resources.indicators.tables import indicators, signals
 from iris_resources.patterns.tables import market_cycles
 
@@ -132,16 +133,9 @@ class ResearchQueries:
                   "end": end if end is not None else datetime(9999, 1, 1, tzinfo=UTC)}
         driver = self._connection.connection.driver_connection
         assert driver is not None
-        with driver.cursor(binary=True) as cursor:
-            previous = []
-            for name, value in _OUTCOME_PLAN:
-                cursor.execute("SELECT current_setting(%s), set_config(%s, %s, true)", (name, name, value))
-                row = cursor.fetchone()
-                previous.append((name, row[0] if row else value))
+        with planner_settings(self._connection, _OUTCOME_PLAN), driver.cursor(binary=True) as cursor:
             cursor.execute(sql, params)
             groups = cursor.fetchall()
-            for name, value in previous:
-                cursor.execute("SELECT set_config(%s, %s, true)", (name, value))
         log_query("signals", "evaluated_outcomes", count=sum(g[3] for g in groups), groups=len(groups))
         if not groups:
             return pl.DataFrame(schema=OUTCOME_SCHEMA)

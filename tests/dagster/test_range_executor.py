@@ -203,3 +203,7 @@ def test_the_whole_history_scans_of_the_latest_state_carry_the_fan_out_tag() -> 
     tagged = {key.to_user_string() for a in ALL_ASSETS for key in a.keys
               if (a.op.tags or {}).items() >= HISTORY_SCAN.items()}
     assert tagged == {"strategies", "signal_backtests", "pattern_statistics"}
+    # Longest first, so the longest scan never waits for a slot behind a shorter one.
+    priority = {key.to_user_string(): int((a.op.tags or {})["dagster/priority"]) for a in ALL_ASSETS
+                for key in a.keys if key.to_user_string() in tagged}
+    assert priority["strategies"] > priority["signal_backtests"] > priority["pattern_statistics"] > 0

@@ -54,8 +54,10 @@ def validate_instance(directory: Path) -> None:
     down to the config of the run coordinator and run launcher classes it names."""
     config, custom_class = dagster_instance_config(str(directory), "dagster.yaml")
     assert custom_class is None
-    for section in ("run_coordinator", "run_launcher"):
-        pointer = config[section]
+    # Dagster checks a custom storage's config only when it builds the storage: check it here too.
+    pointers = {"storage": config["storage"]["custom"], **{section: config[section]
+                                                          for section in ("run_coordinator", "run_launcher")}}
+    for section, pointer in pointers.items():
         data = ConfigurableClassData(pointer["module"], pointer["class"], "{}")  # maps dagster.core -> dagster._core
         configurable = cast("type[ConfigurableClass]", class_from_code_pointer(data.module_name, data.class_name))
         result = validate_config(configurable.config_type(), pointer.get("config") or {})
@@ -80,7 +82,10 @@ def _asset_groups() -> set[str]:
 @pytest.mark.parametrize("name", sorted(INSTANCES))
 def test_the_instance_config_validates_against_dagsters_schema(name: str) -> None:
     validate_instance(INSTANCES[name])
-    storage = _read(INSTANCES[name])["storage"]["postgres"]["postgres_db"]
+    pointer = _read(INSTANCES[name])["storage"]["custom"]
+    assert (pointer["module"], pointer["class"]) == ("iris_resources.orchestration.pooled_storage",
+                                                     "PooledPostgresStorage")
+    storage = pointer["config"]["postgres_db"]
     assert storage["scheme"] == "postgresql+psycopg2"  # SQLAlchemy 2.1: bare postgresql means psycopg 3
     assert {field: storage[field] for field in ("hostname", "username", "password")} == {  # by reference only
         "hostname": {"env": "DAGSTER_PG_HOST"}, "username": {"env": "DAGSTER_PG_USERNAME"},
@@ -88,7 +93,7 @@ def test_the_instance_config_validates_against_dagsters_schema(name: str) -> Non
 
 
 def _typo_in_storage(config: dict[str, Any]) -> None:
-    db = config["storage"]["postgres"]["postgres_db"]
+    db = config["storage"]["custom"]["config"]["postgres_db"]
     db["host_name"] = db.pop("hostname")
 
 
@@ -199,6 +204,7 @@ def test_the_local_instance_starts_on_postgres_with_its_queue(
     shutil.copy(DEPLOY / "dagster.yaml", tmp_path / "dagster.yaml")
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         assert instance.get_runs() == []  # the run storage answers (tables created in PostgreSQL)
+        assert instance.get_ref().storage_data.class_name == "PooledPostgresStorage"  # type: ignore[union-attr]
         coordinator = instance.run_coordinator
         assert isinstance(coordinator, QueuedRunCoordinator)
         queue = coordinator.get_run_queue_config()

@@ -6,7 +6,7 @@ import dagster as dg
 import polars as pl
 
 from iris_assets.config import MarketScope
-from iris_assets.executor import CRITICAL_PATH, HISTORY_SCAN
+from iris_assets.executor import CRITICAL_PATH, history_scan
 from iris_assets.indicators.assets.indicators import TIMEFRAMES
 from iris_assets.partitions import coin_chunks, market_backfill_policy, market_daily_partition, run_window
 from iris_assets.patterns.catalog import CATALOG, lifecycle_from_temperature
@@ -87,7 +87,7 @@ def signal_outcomes(context: dg.AssetExecutionContext, config: MarketScope,
 
 @dg.asset(group_name="patterns", kinds={"postgres"}, deps=["signal_outcomes"],
           automation_condition=dg.AutomationCondition.eager(),
-          op_tags=HISTORY_SCAN,
+          op_tags=history_scan(priority=1),  # the shortest of the three scans
           check_specs=[dg.AssetCheckSpec("sample_sizes_consistent", asset="pattern_statistics",
                                          description="Successes ≤ samples ≤ 200 and rate = successes / samples.")])
 def pattern_statistics(context: dg.AssetExecutionContext, transaction: TransactionResource) -> dg.MaterializeResult:

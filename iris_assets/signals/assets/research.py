@@ -6,7 +6,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from iris_assets.executor import HISTORY_SCAN
+from iris_assets.executor import history_scan
 from iris_assets.indicators.assets.indicators import TIMEFRAMES
 from iris_assets.signals import backtest_stream as stream
 from iris_assets.signals import strategies as engine
@@ -64,7 +64,7 @@ def _backtest_frames(research: ResearchQueries, now: datetime, lookbacks: list[i
 
 @dg.asset(group_name="signals", kinds={"postgres", "polars"}, deps=["signal_outcomes"],
           automation_condition=dg.AutomationCondition.eager(),
-          op_tags=HISTORY_SCAN,
+          op_tags=history_scan(priority=2),
           check_specs=[dg.AssetCheckSpec("sample_sizes_match_history", asset="signal_backtests", blocking=True,
                                          description="Every all-coin summary's sample size equals the evaluated "
                                                      "history rows it summarises.")])
@@ -150,7 +150,7 @@ def _strategy_partials(market: MarketDataQueries, research: ResearchQueries, coi
 
 @dg.asset(group_name="signals", kinds={"postgres", "polars"}, deps=["pattern_signals", "market_cycles", "candles"],
           automation_condition=dg.AutomationCondition.eager(),
-          op_tags=HISTORY_SCAN,
+          op_tags=history_scan(priority=3),  # the longest scan
           check_specs=[dg.AssetCheckSpec("enabled_meet_thresholds", asset="strategies", blocking=True,
                                          description="Every enabled strategy of the snapshot meets the enable "
                                                      "thresholds and has rules.")])

@@ -1,0 +1,23 @@
+"""Planner settings for one statement whose plan must not depend on the table statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, text
+
+_SET = text("SELECT current_setting(:name), set_config(:name, :value, true)")
+_RESTORE = text("SELECT set_config(:name, :value, true)")
+
+
+@contextmanager
+def planner_settings(connection: Connection, settings: Sequence[tuple[str, str]]) -> Iterator[None]:
+    """Statements of the block run with ``settings`` (name, value); the transaction's own values come back
+    after it. Transaction-local (``set_config(…, true)``): if the block fails, the rollback undoes them,
+    so nothing is restored on that path (an aborted transaction would refuse the statement anyway)."""
+    previous = [(name, connection.execute(_SET, {"name": name, "value": value}).one()[0])
+                for name, value in settings]
+    yield
+    for name, value in reversed(previous):
+        connection.execute(_RESTORE, {"name": name, "value": value})
