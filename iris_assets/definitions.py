@@ -39,7 +39,11 @@ from iris_assets.runtime.outbox_sensor import outbox_relay_sensor
 from iris_assets.signals.assets.decisions import investment_decisions
 from iris_assets.signals.assets.fusion import market_decisions
 from iris_assets.signals.assets.research import signal_backtests, strategies
+from iris_resources.orchestration.instance import batch_event_writes
 from iris_resources.settings import get_settings
+
+# A range run records a materialization per partition and asset: stored in batches (see there).
+batch_event_writes()
 
 ALL_ASSETS = [
     coins, candles, candle_aggregates,

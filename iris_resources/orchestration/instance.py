@@ -7,6 +7,7 @@ with SQLAlchemy 2.1 a bare ``postgresql://`` means psycopg 3, which breaks dagst
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
@@ -21,6 +22,18 @@ def storage_url(dagster_database_url: str) -> str:
 
 
 STORAGE_URL_ENV = "IRIS_DAGSTER_STORAGE_URL"
+# Dagster writes the events of a step's batches (one materialization per partition of a range run)
+# in one statement when this is above 0; off by default, it cost a write per partition and asset.
+EVENT_BATCH_SIZE_ENV = "DAGSTER_EVENT_BATCH_SIZE"
+EVENT_BATCH_SIZE = 1000
+
+
+def batch_event_writes() -> None:
+    """Have this process (and the run and step processes it starts) write batched events in one
+    statement, unless the operator set ``DAGSTER_EVENT_BATCH_SIZE`` already. Dagster reads the variable
+    whenever it stores an event, so setting it when the code location loads covers every run worker,
+    step process and launcher; 3 coins × 62 days: 60 s → 54 s of a backfill."""
+    os.environ.setdefault(EVENT_BATCH_SIZE_ENV, str(EVENT_BATCH_SIZE))
 
 
 def instance_config(*, max_concurrent_runs: int = 4) -> dict[str, object]:

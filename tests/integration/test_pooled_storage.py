@@ -4,8 +4,12 @@ child never writes on its parent's socket, and a dropped connection is replaced 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -113,3 +117,32 @@ def test_a_dropped_connection_is_replaced_on_the_next_write(storage: PooledPostg
     assert ended >= 1
     _store(storage, run, "after")
     assert _messages(storage, run) == ["after 0", "before 0"]
+
+
+_DAYS = dg.DailyPartitionsDefinition(start_date="2025-01-01", end_date="2025-01-06")
+
+
+@dg.asset(partitions_def=_DAYS, backfill_policy=dg.BackfillPolicy.single_run())
+def _ranged() -> None:
+    """A partitioned asset materialized a whole range at once, like IRIS's market assets."""
+
+
+def test_a_range_run_records_every_partition_with_batched_event_writes(
+        storage: PooledPostgresStorage, monkeypatch: pytest.MonkeyPatch) -> None:
+    import iris_assets.definitions  # noqa: F401  (loading the code location turns batching on)
+    from iris_resources.orchestration.instance import EVENT_BATCH_SIZE_ENV, STORAGE_URL_ENV, write_dagster_home
+
+    assert int(os.environ[EVENT_BATCH_SIZE_ENV]) > 1
+    monkeypatch.setenv(STORAGE_URL_ENV, storage.postgres_url)
+    home = Path(tempfile.mkdtemp(prefix="iris-pooled-home-"))
+    try:
+        write_dagster_home(home)
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            result = dg.materialize([_ranged], instance=instance, tags={
+                "dagster/asset_partition_range_start": "2025-01-01",
+                "dagster/asset_partition_range_end": "2025-01-05"})
+            assert result.success
+            recorded = instance.get_materialized_partitions(_ranged.key)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    assert recorded == {f"2025-01-0{day}" for day in range(1, 6)}
