@@ -17,8 +17,6 @@ import os
 from typing import Any
 
 import sqlalchemy
-from dagster._config.config_schema import UserConfigSchema
-from dagster._core.storage.config import pg_config
 from dagster._serdes import ConfigurableClassData
 from dagster_postgres import (
     DagsterPostgresStorage,
@@ -56,35 +54,31 @@ def pooled_engine(postgres_url: str, token_provider: Any = None) -> sqlalchemy.E
     return engine
 
 
-class PooledPostgresEventLogStorage(PostgresEventLogStorage):
+class _KeptConnections:
+    """Mixed in before a dagster-postgres storage class: its ``NullPool`` engine becomes a
+    :func:`pooled_engine` (dagster-postgres reads ``_engine`` in every ``_connect()``, pinned version),
+    closed when the storage is disposed."""
+
+    _engine: sqlalchemy.Engine
+
+    def __init__(self, postgres_url: str, should_autocreate_tables: bool = True,
+                 inst_data: ConfigurableClassData | None = None, token_provider: Any = None) -> None:
+        super().__init__(postgres_url, should_autocreate_tables, inst_data, token_provider)  # type: ignore[call-arg]
+        self._engine.dispose()
+        self._engine = pooled_engine(postgres_url, token_provider)
+
+    def dispose(self) -> None:
+        """What the storage disposes of, then the kept connections."""
+        super().dispose()  # type: ignore[misc]
+        self._engine.dispose()
+
+
+class PooledPostgresEventLogStorage(_KeptConnections, PostgresEventLogStorage):
     """dagster-postgres' event log over :func:`pooled_engine`."""
 
-    def __init__(self, postgres_url: str, should_autocreate_tables: bool = True,
-                 inst_data: ConfigurableClassData | None = None, token_provider: Any = None) -> None:
-        super().__init__(postgres_url, should_autocreate_tables, inst_data, token_provider)
-        # dagster-postgres reads its engine from this attribute in every _connect() (pinned version).
-        self._engine.dispose()
-        self._engine = pooled_engine(postgres_url, token_provider)
 
-    def dispose(self) -> None:
-        """Stop watching runs and close the kept connections."""
-        super().dispose()
-        self._engine.dispose()
-
-
-class PooledPostgresRunStorage(PostgresRunStorage):
+class PooledPostgresRunStorage(_KeptConnections, PostgresRunStorage):
     """dagster-postgres' run storage over :func:`pooled_engine`."""
-
-    def __init__(self, postgres_url: str, should_autocreate_tables: bool = True,
-                 inst_data: ConfigurableClassData | None = None, token_provider: Any = None) -> None:
-        super().__init__(postgres_url, should_autocreate_tables, inst_data, token_provider)
-        self._engine.dispose()
-        self._engine = pooled_engine(postgres_url, token_provider)
-
-    def dispose(self) -> None:
-        """Close the kept connections."""
-        super().dispose()
-        self._engine.dispose()
 
 
 class PooledPostgresStorage(DagsterPostgresStorage):
@@ -110,14 +104,9 @@ class PooledPostgresStorage(DagsterPostgresStorage):
             storage.dispose()
 
     @classmethod
-    def config_type(cls) -> UserConfigSchema:
-        """dagster-postgres' own storage config (postgres_url or postgres_db)."""
-        return pg_config()
-
-    @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None,
                           config_value: Any) -> PooledPostgresStorage:
-        """The storage for a ``dagster.yaml`` ``storage: custom:`` block."""
+        """The storage for a ``dagster.yaml`` ``storage: custom:`` block (dagster-postgres' config schema)."""
         return cls(inst_data=inst_data, postgres_url=pg_url_from_config(config_value),
                    should_autocreate_tables=config_value.get("should_autocreate_tables", True),
                    token_provider=get_token_provider_from_config(config_value))

@@ -31,10 +31,12 @@ EVENTS = 40
 def storage(server_url: str) -> Iterator[PooledPostgresStorage]:
     url = with_database(server_url, f"iris_dagster_pool_{uuid.uuid4().hex[:10]}")
     ensure_database(url)
-    pooled = PooledPostgresStorage(storage_url(url))
-    yield pooled
-    pooled.dispose()
-    drop_database(url)
+    try:
+        pooled = PooledPostgresStorage(storage_url(url))
+        yield pooled
+        pooled.dispose()
+    finally:
+        drop_database(url)  # terminates what is still connected
 
 
 def _count_connects(engine: Engine) -> list[int]:
