@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 import polars as pl
 from sqlalchemy import Connection, Select, func, select, true
@@ -12,6 +12,7 @@ from iris_resources.db.frames import column_kinds, copy_frame_out
 from iris_resources.db.persistence_log import log_query
 from iris_resources.db.values import integer_rows
 from iris_resources.indicators.tables import coin_metrics, indicators, regime_changes, signals
+from iris_resources.market_data.queries import newest_timestamp
 from iris_resources.market_data.tables import coins
 
 
@@ -85,9 +86,7 @@ class IndicatorQueries:
 
     def latest_timestamp(self, timeframe: int) -> datetime | None:
         """The newest indicator bar at ``timeframe`` (freshness)."""
-        value: datetime | None = self._connection.execute(
-            select(func.max(indicators.c.timestamp)).where(indicators.c.timeframe == timeframe)).scalar_one()
-        return value.astimezone(UTC) if value is not None else None
+        return newest_timestamp(self._connection, indicators, timeframe)
 
     def window_quality(self, start: datetime, end: datetime, timeframes: Sequence[int]) -> pl.DataFrame:
         """Per timeframe of the rows stored in ``[start, end)``: ``rows``, the rows whose RSI / ATR / SMA200 is

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import polars as pl
-from sqlalchemy import Connection, and_, func, select, text
+from sqlalchemy import ARRAY, ColumnElement, Connection, Integer, Table, and_, any_, cast, func, select, text, true
 
 from iris_resources.db.binary_copy import PgType, decode
 from iris_resources.db.persistence_log import log_query
@@ -20,12 +20,36 @@ from iris_resources.market_data.tables import (
     coins,
     sectors,
 )
+from iris_resources.market_data.timeframes import AGGREGATE_TIMEFRAMES, BASE_TIMEFRAMES
 
 _FRAME_COLUMNS: tuple[tuple[str, PgType], ...] = (
     ("coin_id", "int4"), ("timeframe", "int2"), ("timestamp", "timestamptz"), ("open", "float8"), ("high", "float8"),
     ("low", "float8"), ("close", "float8"), ("volume", "float8"), ("volume_is_null", "bool"),
     ("is_partial", "bool"),
 )
+
+
+# Every timeframe a coin's base candles or its aggregates can be stored at.
+CANDLE_TIMEFRAMES = (*BASE_TIMEFRAMES, *AGGREGATE_TIMEFRAMES)
+
+
+def _window_keys(table: Table, start: datetime, end: datetime) -> tuple[ColumnElement[bool], ...]:
+    """``table``'s rows in ``[start, end)`` as ranges of its ``(coin_id, timeframe, timestamp)`` key: every
+    coin and timeframe spelled out, so the window is read along the key instead of by a scan of the history."""
+    every_coin = cast(select(func.array_agg(coins.c.id)).scalar_subquery(), ARRAY(Integer))
+    return (table.c.coin_id == any_(every_coin), table.c.timeframe.in_(CANDLE_TIMEFRAMES),
+            table.c.timestamp >= start, table.c.timestamp < end)
+
+
+def newest_timestamp(connection: Connection, table: Table, timeframe: int) -> datetime | None:
+    """The newest ``timestamp`` of ``table``'s rows at ``timeframe`` (a table keyed on ``(coin_id, timeframe,
+    timestamp)``): one index descent per coin. ``max()`` filtered by timeframe alone scanned the whole
+    table (indicators: 0.6–0.9 s after a year of 100 coins, growing with the history)."""
+    newest = (select(table.c.timestamp).where(table.c.coin_id == coins.c.id, table.c.timeframe == timeframe)
+              .order_by(table.c.timestamp.desc()).limit(1).lateral("newest"))
+    value: datetime | None = connection.execute(
+        select(func.max(newest.c.timestamp)).select_from(coins.join(newest, true()))).scalar_one()
+    return value.astimezone(UTC) if value is not None else None
 
 
 class MarketDataQueries:
@@ -166,12 +190,15 @@ class MarketDataQueries:
     def latest_per_coin(self, coin_ids: Sequence[int]) -> dict[int, datetime]:
         """Each coin's newest stored base candle (one index-backed lookup per coin)."""
         rows = self._connection.execute(
+            # Per (coin, timeframe): ordered by time alone, the key (coin_id, timeframe, timestamp) cannot
+            # stop after one row, so each coin's whole history was read and sorted.
             text(
-                "SELECT c.coin_id, last.timestamp FROM unnest(CAST(:ids AS int[])) AS c(coin_id) "
+                "SELECT c.coin_id, max(last.timestamp) FROM unnest(CAST(:ids AS int[])) AS c(coin_id) "
+                "CROSS JOIN unnest(CAST(:tfs AS smallint[])) AS t(timeframe) "
                 "CROSS JOIN LATERAL (SELECT timestamp FROM candles WHERE coin_id = c.coin_id "
-                "ORDER BY timestamp DESC LIMIT 1) AS last"
+                "AND timeframe = t.timeframe ORDER BY timestamp DESC LIMIT 1) AS last GROUP BY c.coin_id"
             ),
-            {"ids": list(coin_ids)},
+            {"ids": list(coin_ids), "tfs": list(CANDLE_TIMEFRAMES)},
         ).all()
         return {int(coin_id): ts for coin_id, ts in rows}
 
@@ -198,9 +225,7 @@ class MarketDataQueries:
 
     def latest_candle_timestamp(self, timeframe: int) -> datetime | None:
         """The newest stored base candle at ``timeframe`` (freshness checks)."""
-        value: datetime | None = self._connection.execute(
-            select(func.max(candles.c.timestamp)).where(candles.c.timeframe == timeframe)).scalar_one()
-        return value.astimezone(UTC) if value is not None else None
+        return newest_timestamp(self._connection, candles, timeframe)
 
     def coverage(self, coin_ids: Sequence[int], start: datetime, end: datetime) -> CandleCoverage:
         """Rows, distinct coins and time range of base candles in a window."""
@@ -208,7 +233,8 @@ class MarketDataQueries:
             select(
                 func.count(), func.count(func.distinct(candles.c.coin_id)),
                 func.min(candles.c.timestamp), func.max(candles.c.timestamp),
-            ).where(candles.c.coin_id.in_(list(coin_ids)), candles.c.timestamp >= start, candles.c.timestamp < end)
+            ).where(candles.c.coin_id.in_(list(coin_ids)), candles.c.timeframe.in_(CANDLE_TIMEFRAMES),
+                    candles.c.timestamp >= start, candles.c.timestamp < end)
         ).one()
         log_query("market_data", "coverage", count=row[0])
         return CandleCoverage(rows=row[0], symbols=row[1], first=row[2], last=row[3])
@@ -218,7 +244,7 @@ class MarketDataQueries:
         total = 0
         for table in (candles, candle_aggregates):
             bad = and_(
-                table.c.timestamp >= start, table.c.timestamp < end,
+                *_window_keys(table, start, end),
                 (table.c.high < table.c.low) | (table.c.open > table.c.high) | (table.c.open < table.c.low)
                 | (table.c.close > table.c.high) | (table.c.close < table.c.low) | (table.c.low <= 0),
             )
@@ -230,7 +256,7 @@ class MarketDataQueries:
         """Candles sharing (coin, open time) across timeframes in the window (should be 0)."""
         inner = (
             select(candles.c.coin_id, candles.c.timestamp)
-            .where(candles.c.timestamp >= start, candles.c.timestamp < end)
+            .where(*_window_keys(candles, start, end))
             .group_by(candles.c.coin_id, candles.c.timestamp)
             .having(func.count() > 1)
             .subquery()
