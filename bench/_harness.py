@@ -7,6 +7,9 @@ import json
 import os
 import resource
 import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -70,6 +73,64 @@ def machine_cpu_seconds() -> float:
 def print_result(payload: dict[str, object]) -> None:
     """The benchmark's last line: ``RESULT {json}``."""
     print("RESULT " + json.dumps(payload, sort_keys=True))
+
+
+# A fixed pure-Python workload, ~0.3 CPU-s on this kind of machine.
+_PROBE_WORKLOAD = "total = 0\nfor i in range(3_000_000):\n    total += i * i\n"
+
+
+def _probe_cpu_seconds() -> float:
+    """CPU seconds a child process spends on ``_PROBE_WORKLOAD`` (its own rusage, so our other processes
+    competing for the CPUs do not count; a host that hands out fewer cycles does)."""
+    process = subprocess.Popen([sys.executable, "-c", _PROBE_WORKLOAD])
+    _, _, usage = os.wait4(process.pid, 0)
+    process.returncode = 0
+    return usage.ru_utime + usage.ru_stime
+
+
+class HostSpeedProbe:
+    """The machine's own speed through a long benchmark: a fixed workload timed in a child process every
+    ``interval`` seconds, as a ratio to the same workload timed at the start (median of five).
+
+    On shared virtual machines the same code runs at different speeds an hour apart (the workload took
+    1.2–1.9 s within one hour on one machine, idle), so a run's seconds are read next to its ``window``
+    ratio: 1.3 means the host gave 30 % fewer cycles than at the start. Single probes scatter by ±25 % on
+    a busy host, so only medians over many are worth reading. About 1.5 % of one CPU.
+    """
+
+    def __init__(self, interval: float = 20.0) -> None:
+        import threading
+
+        self.baseline = statistics.median(_probe_cpu_seconds() for _ in range(5))
+        self.samples: list[float] = []
+        self._window_start = 0
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> HostSpeedProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.samples.append(_probe_cpu_seconds() / self.baseline)
+
+    def window(self) -> float | None:
+        """The median ratio since the last call (one run), None when no probe ran in it."""
+        taken, self._window_start = self.samples[self._window_start:], len(self.samples)
+        return statistics.median(taken) if taken else None
+
+    def summary(self) -> dict[str, float]:
+        """Median, lowest and highest ratio over the whole benchmark."""
+        if not self.samples:
+            return {}
+        return {"median": round(statistics.median(self.samples), 2), "min": round(min(self.samples), 2),
+                "max": round(max(self.samples), 2)}
 
 
 class TreeMemorySampler:

@@ -12,7 +12,9 @@ Usage: .venv/bin/python bench/backfill.py [--coins 100] [--days 365] [--chunk N]
 Prints a per-asset profile (seconds summed over runs, slowest first) and, last,
 ``RESULT {json}`` with seconds, runs_launched, peak_rss_mb (the largest single process: bench,
 step or worker), peak_tree_mb (all of them at one instant, shared pages counted once: PSS),
-peak_total_rss_mb (the plain RSS sum, which counts shared pages once per process), candles_per_s.
+peak_total_rss_mb (the plain RSS sum, which counts shared pages once per process), candles_per_s and
+host_slowdown: a fixed workload timed every 20 s against the same at the start (on a shared host the
+same code ran up to ~1.5× slower an hour later; each run's line shows its own ratio as ``host ×1.00``).
 Targets for 100 coins × 365 days on a 2-core machine: ≤ 15 min, ≤ 50 runs, peak RSS ≤ 2,000 MB.
 """
 
@@ -32,6 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (
+    HostSpeedProbe,
     TreeMemorySampler,
     machine_cpu_seconds,
     peak_rss_mb,
@@ -157,7 +160,7 @@ def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | N
     profile: dict[str, float] = defaultdict(float)
     cpus = available_cpus()
     started, busy_at_start = time.perf_counter(), machine_cpu_seconds()
-    with _instance(database_url) as instance, TreeMemorySampler() as memory:
+    with _instance(database_url) as instance, TreeMemorySampler() as memory, HostSpeedProbe() as host:
         for number, (job, group, tags) in enumerate(plan, start=1):
             t0, busy = time.perf_counter(), machine_cpu_seconds()
             memory.new_window()
@@ -185,7 +188,10 @@ def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | N
             # left idle is what better overlap could still use.
             wall = time.perf_counter() - t0
             share = (machine_cpu_seconds() - busy) / max(wall * cpus, 1e-9)
-            print(f"run {number:>2}/{len(plan)} {span:<24} {wall:7.1f} s  cpu {share:4.0%}  "
+            # The host's speed during the run (1.3: 30 % fewer cycles than when the bench started).
+            slowdown = host.window()
+            speed = f"host ×{slowdown:.2f}" if slowdown is not None else "host   -  "
+            print(f"run {number:>2}/{len(plan)} {span:<24} {wall:7.1f} s  cpu {share:4.0%}  {speed}  "
                   f"rss {run_peak:7.0f} MB  [{slowest}]", flush=True)
             if len(spans) > 4:
                 print(f"       steps: {_timeline(spans)}", flush=True)
@@ -204,6 +210,7 @@ def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | N
     return {"seconds": round(seconds, 1), "runs_launched": len(plan), "peak_rss_mb": round(peak, 1),
             "peak_tree_mb": round(memory.peak_total_mb, 1), "peak_total_rss_mb": round(memory.peak_rss_sum_mb, 1),
             "candles_per_s": round(candles / seconds, 1), "cpu_busy_share": round(busy_share, 3),
+            "host_slowdown": host.summary(),
             "coins": coins, "days": days, "base_candles": candles,
             "slowest_asset": max(profile, key=profile.__getitem__) if profile else None,
             "profile_s": {k: round(v, 1) for k, v in sorted(profile.items(), key=lambda kv: -kv[1])},
