@@ -165,8 +165,10 @@ def _zip_members(path: Path) -> list[tuple[str, bytes]]:
         with zipfile.ZipFile(path) as archive:
             names = [name for name in archive.namelist() if name.lower().endswith(CSV_SUFFIXES)]
             members = [(name, archive.read(name)) for name in names]
-    # How zipfile reports a corrupt or truncated member, an unknown compression method or a password.
-    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, NotImplementedError, RuntimeError) as exc:
+    # How zipfile reports a corrupt or truncated member, an unknown compression method or a password;
+    # a damaged header whose UTF-8 flag is set on a name that is not UTF-8 raises UnicodeDecodeError (a ValueError).
+    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, NotImplementedError, RuntimeError,
+            ValueError) as exc:
         raise SourceError(f"{path}: unreadable zip archive ({type(exc).__name__}: {exc})") from exc
     if not members:
         raise SourceError(f"{path}: the archive holds no CSV file")
