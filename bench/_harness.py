@@ -8,14 +8,15 @@ import os
 import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Self
 
 from iris_resources.db.admin import drop_database, ensure_database
 from iris_resources.db.migrate import upgrade
@@ -82,13 +83,36 @@ _PROBE_WORKLOAD = "total = 0\nfor i in range(3_000_000):\n    total += i * i\n"
 def _probe_cpu_seconds() -> float:
     """CPU seconds a child process spends on ``_PROBE_WORKLOAD`` (its own rusage, so our other processes
     competing for the CPUs do not count; a host that hands out fewer cycles does)."""
-    process = subprocess.Popen([sys.executable, "-c", _PROBE_WORKLOAD])
-    _, _, usage = os.wait4(process.pid, 0)
-    process.returncode = 0
+    pid = os.posix_spawn(sys.executable, [sys.executable, "-c", _PROBE_WORKLOAD], os.environ)
+    _, _, usage = os.wait4(pid, 0)
     return usage.ru_utime + usage.ru_stime
 
 
-class HostSpeedProbe:
+class _PeriodicSampler:
+    """Calls :meth:`sample` every ``interval`` seconds on a daemon thread while used as a context manager."""
+
+    def __init__(self, interval: float) -> None:
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.sample()
+
+    def sample(self) -> None:
+        raise NotImplementedError
+
+
+class HostSpeedProbe(_PeriodicSampler):
     """The machine's own speed through a long benchmark: a fixed workload timed in a child process every
     ``interval`` seconds, as a ratio to the same workload timed at the start (median of five).
 
@@ -99,26 +123,13 @@ class HostSpeedProbe:
     """
 
     def __init__(self, interval: float = 20.0) -> None:
-        import threading
-
+        super().__init__(interval)
         self.baseline = statistics.median(_probe_cpu_seconds() for _ in range(5))
         self.samples: list[float] = []
         self._window_start = 0
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> HostSpeedProbe:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            self.samples.append(_probe_cpu_seconds() / self.baseline)
+    def sample(self) -> None:
+        self.samples.append(_probe_cpu_seconds() / self.baseline)
 
     def window(self) -> float | None:
         """The median ratio since the last call (one run), None when no probe ran in it."""
@@ -133,7 +144,7 @@ class HostSpeedProbe:
                 "max": round(max(self.samples), 2)}
 
 
-class TreeMemorySampler:
+class TreeMemorySampler(_PeriodicSampler):
     """Samples the resident memory of this process and its descendants (step and worker processes).
 
     ``peak_process_mb`` is the largest single process seen (RSS), ``window_peak_mb`` the largest since
@@ -147,45 +158,32 @@ class TreeMemorySampler:
     """
 
     def __init__(self, interval: float = 0.2, pss_above_mb: float = 1500.0, pss_interval: float = 2.0) -> None:
-        import threading
-
+        super().__init__(interval)
         self.peak_process_mb = 0.0
         self.peak_total_mb = 0.0
         self.peak_rss_sum_mb = 0.0
         self.window_peak_mb = 0.0
-        self._interval = interval
         self._pss_above_mb = pss_above_mb
         self._pss_interval = pss_interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> TreeMemorySampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+        self._root = os.getpid()
+        self._last_pss = 0.0
 
     def new_window(self) -> None:
         """Start a new ``window_peak_mb`` (call before each run)."""
         self.window_peak_mb = 0.0
 
-    def _run(self) -> None:
-        root = os.getpid()
-        last_pss = 0.0
-        while not self._stop.wait(self._interval):
-            pids = _descendants(root) | {root}
-            sizes = [_rss_mb(pid) for pid in pids]
-            largest, total = max(sizes), sum(sizes)
-            self.peak_process_mb = max(self.peak_process_mb, largest)
-            self.window_peak_mb = max(self.window_peak_mb, largest)
-            self.peak_rss_sum_mb = max(self.peak_rss_sum_mb, total)
-            if total <= self._pss_above_mb:
-                self.peak_total_mb = max(self.peak_total_mb, total)
-            elif time.monotonic() - last_pss >= self._pss_interval:
-                last_pss = time.monotonic()
-                self.peak_total_mb = max(self.peak_total_mb, sum(_pss_mb(pid) for pid in pids))
+    def sample(self) -> None:
+        pids = _descendants(self._root) | {self._root}
+        sizes = [_rss_mb(pid) for pid in pids]
+        largest, total = max(sizes), sum(sizes)
+        self.peak_process_mb = max(self.peak_process_mb, largest)
+        self.window_peak_mb = max(self.window_peak_mb, largest)
+        self.peak_rss_sum_mb = max(self.peak_rss_sum_mb, total)
+        if total <= self._pss_above_mb:
+            self.peak_total_mb = max(self.peak_total_mb, total)
+        elif time.monotonic() - self._last_pss >= self._pss_interval:
+            self._last_pss = time.monotonic()
+            self.peak_total_mb = max(self.peak_total_mb, sum(_pss_mb(pid) for pid in pids))
 
 
 def _pss_mb(pid: int) -> float:

@@ -43,6 +43,12 @@ def candle_frame(
     })
 
 
+def stored_bar(coin_id: int, timeframe: int, at: datetime, **extra: object) -> dict[str, object]:
+    """A flat stored candle row (``candles``; with ``base_count``/``is_partial`` in ``extra``, an aggregate)."""
+    return {"coin_id": coin_id, "timeframe": timeframe, "timestamp": at, "open": 1.0, "high": 1.0, "low": 1.0,
+            "close": 1.0, "volume": 1.0, **extra}
+
+
 def coins_frame(symbols: Sequence[str], ids: Sequence[int], timeframe: int = 15) -> pl.DataFrame:
     """The ``symbol, coin_id, timeframe`` mapping validation joins on."""
     return pl.DataFrame(

@@ -7,6 +7,10 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, text
 
+# Nested loops of index probes only: for a join whose outer side the planner cannot see is small (a few
+# bounds per coin, or one window of rows), so that the inner table is read along its key, never hashed whole.
+INDEX_PROBES = (("enable_hashjoin", "off"), ("enable_mergejoin", "off"), ("enable_seqscan", "off"))
+
 _SET = text("SELECT current_setting(:name), set_config(:name, :value, true)")
 _RESTORE = text("SELECT set_config(:name, :value, true)")
 

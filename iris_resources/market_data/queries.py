@@ -20,7 +20,7 @@ from iris_resources.market_data.tables import (
     coins,
     sectors,
 )
-from iris_resources.market_data.timeframes import AGGREGATE_TIMEFRAMES, BASE_TIMEFRAMES
+from iris_resources.market_data.timeframes import STORED_TIMEFRAMES
 
 _FRAME_COLUMNS: tuple[tuple[str, PgType], ...] = (
     ("coin_id", "int4"), ("timeframe", "int2"), ("timestamp", "timestamptz"), ("open", "float8"), ("high", "float8"),
@@ -29,15 +29,11 @@ _FRAME_COLUMNS: tuple[tuple[str, PgType], ...] = (
 )
 
 
-# Every timeframe a coin's base candles or its aggregates can be stored at.
-CANDLE_TIMEFRAMES = (*BASE_TIMEFRAMES, *AGGREGATE_TIMEFRAMES)
-
-
 def _window_keys(table: Table, start: datetime, end: datetime) -> tuple[ColumnElement[bool], ...]:
     """``table``'s rows in ``[start, end)`` as ranges of its ``(coin_id, timeframe, timestamp)`` key: every
     coin and timeframe spelled out, so the window is read along the key instead of by a scan of the history."""
     every_coin = cast(select(func.array_agg(coins.c.id)).scalar_subquery(), ARRAY(Integer))
-    return (table.c.coin_id == any_(every_coin), table.c.timeframe.in_(CANDLE_TIMEFRAMES),
+    return (table.c.coin_id == any_(every_coin), table.c.timeframe.in_(STORED_TIMEFRAMES),
             table.c.timestamp >= start, table.c.timestamp < end)
 
 
@@ -188,7 +184,7 @@ class MarketDataQueries:
         return tuple(CandleRead(**row) for row in frame.drop("coin_id", "timeframe").iter_rows(named=True))
 
     def latest_per_coin(self, coin_ids: Sequence[int]) -> dict[int, datetime]:
-        """Each coin's newest stored base candle (one index-backed lookup per coin)."""
+        """Each coin's newest stored base candle (one index-backed lookup per coin and timeframe)."""
         rows = self._connection.execute(
             # Per (coin, timeframe): ordered by time alone, the key (coin_id, timeframe, timestamp) cannot
             # stop after one row, so each coin's whole history was read and sorted.
@@ -198,7 +194,7 @@ class MarketDataQueries:
                 "CROSS JOIN LATERAL (SELECT timestamp FROM candles WHERE coin_id = c.coin_id "
                 "AND timeframe = t.timeframe ORDER BY timestamp DESC LIMIT 1) AS last GROUP BY c.coin_id"
             ),
-            {"ids": list(coin_ids), "tfs": list(CANDLE_TIMEFRAMES)},
+            {"ids": list(coin_ids), "tfs": list(STORED_TIMEFRAMES)},
         ).all()
         return {int(coin_id): ts for coin_id, ts in rows}
 
@@ -233,7 +229,7 @@ class MarketDataQueries:
             select(
                 func.count(), func.count(func.distinct(candles.c.coin_id)),
                 func.min(candles.c.timestamp), func.max(candles.c.timestamp),
-            ).where(candles.c.coin_id.in_(list(coin_ids)), candles.c.timeframe.in_(CANDLE_TIMEFRAMES),
+            ).where(candles.c.coin_id.in_(list(coin_ids)), candles.c.timeframe.in_(STORED_TIMEFRAMES),
                     candles.c.timestamp >= start, candles.c.timestamp < end)
         ).one()
         log_query("market_data", "coverage", count=row[0])

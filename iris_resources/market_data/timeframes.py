@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 BASE_TIMEFRAMES = (1, 5, 15)
 AGGREGATE_TIMEFRAMES = (60, 240, 1440)
+# Every timeframe a row of candles, aggregates or what is derived from them can be stored at.
+STORED_TIMEFRAMES = (*BASE_TIMEFRAMES, *AGGREGATE_TIMEFRAMES)
 _UNITS = {"m": 1, "h": 60, "d": 1440}
 
 

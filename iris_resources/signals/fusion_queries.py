@@ -18,7 +18,7 @@ import polars as pl
 from sqlalchemy import BigInteger, ColumnElement, Connection, and_, func, select, true
 
 from iris_resources.db.persistence_log import log_query
-from iris_resources.db.planner import planner_settings
+from iris_resources.db.planner import INDEX_PROBES, planner_settings
 from iris_resources.db.values import integer_rows
 from iris_resources.indicators.queries import read_frame
 from iris_resources.indicators.tables import indicators, signals
@@ -34,9 +34,6 @@ WARM_UP_REACH = timedelta(days=365)
 # Days of signals per read statement.
 READ_CHUNK = timedelta(days=7)
 _UTC = pl.Datetime("us", "UTC")
-# The warm-up's join as index probes per (coin, timeframe): the planner cannot see that the ``warm``
-# bounds select a few rows, so left alone it hashes the whole signals table.
-_WARM_UP_PLAN = (("enable_hashjoin", "off"), ("enable_mergejoin", "off"), ("enable_seqscan", "off"))
 
 
 def _epoch_us(column: ColumnElement[datetime]) -> ColumnElement[int]:
@@ -81,9 +78,9 @@ class FusionQueries:
                    signals.c.signal_type, signals.c.direction, signals.c.confidence, signals.c.priority_score,
                    signals.c.context_score, signals.c.regime_alignment, signals.c.market_regime)
         # The warm-up is a few rows per coin and timeframe: its bar regimes are looked up in SQL. Each
-        # (coin, timeframe) reads its own key range (``_WARM_UP_PLAN``): hash-joined, every stored signal
-        # was scanned (3.4 s after a year of 100 coins, growing with the history; this takes 0.03 s).
-        with planner_settings(self._connection, _WARM_UP_PLAN):
+        # (coin, timeframe) reads its own key range (``INDEX_PROBES``): hash-joined, every stored signal
+        # was scanned (3.4 s after a year of 100 coins, growing with the history; this takes 0.06 s).
+        with planner_settings(self._connection, INDEX_PROBES):
             before = read_frame(self._connection, select(*columns, indicators.c.market_regime.label("bar_regime"))
                                 .select_from(signals.join(warm, and_(warm.c.coin_id == signals.c.coin_id,
                                                                      warm.c.timeframe == signals.c.timeframe))

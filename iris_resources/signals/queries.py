@@ -37,7 +37,7 @@ from iris_resources.db.values import integer_rows
 from iris_resources.indicators.queries import read_frame
 from iris_resources.indicators.tables import indicators, signals
 from iris_resources.market_data.tables import coins, sectors
-from iris_resources.market_data.timeframes import AGGREGATE_TIMEFRAMES, BASE_TIMEFRAMES
+from iris_resources.market_data.timeframes import STORED_TIMEFRAMES
 from iris_resources.patterns.tables import market_cycles, signal_outcomes
 from iris_resources.signals.tables import strategies, strategy_performance, strategy_rules
 
@@ -52,7 +52,6 @@ OUTCOME_REACH = timedelta(days=1, hours=72)
 # An outcome's result is known 24 h after its candle closes, or 72 h when the 72 h return is set.
 _SHORT_HORIZON, _LONG_HORIZON = timedelta(hours=24), timedelta(hours=72)
 _HORIZON_SPREAD = _LONG_HORIZON - _SHORT_HORIZON
-STORED_TIMEFRAMES = (*BASE_TIMEFRAMES, *AGGREGATE_TIMEFRAMES)
 
 
 def _typed(frame: pl.DataFrame, schema: dict[str, pl.DataType | type[pl.DataType]] | None = None) -> pl.DataFrame:

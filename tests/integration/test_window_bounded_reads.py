@@ -18,7 +18,7 @@ from iris_resources.market_data.queries import MarketDataQueries
 from iris_resources.market_data.tables import candle_aggregates, candles
 from iris_resources.signals.checks import DecisionChecks
 from iris_resources.signals.tables import investment_decisions, market_decisions
-from tests.builders import seed_coins
+from tests.builders import seed_coins, stored_bar
 
 START = datetime(2024, 12, 1, tzinfo=UTC)
 END = START + timedelta(days=1)
@@ -27,11 +27,6 @@ END = START + timedelta(days=1)
 def _blank(column: Column[Any]) -> object:
     kind = column.type.python_type
     return {float: 0.0, int: 0, str: "x", datetime: START}.get(kind)
-
-
-def _bar(coin_id: int, timeframe: int, at: datetime, **extra: object) -> dict[str, object]:
-    return {"coin_id": coin_id, "timeframe": timeframe, "timestamp": at, "open": 1.0, "high": 1.0, "low": 1.0,
-            "close": 1.0, "volume": 1.0, **extra}
 
 
 def test_newest_timestamps_cover_every_coin_and_only_the_asked_timeframe(
@@ -43,8 +38,8 @@ def test_newest_timestamps_cover_every_coin_and_only_the_asked_timeframe(
     newest = START + timedelta(hours=5)
     with engine.begin() as connection:
         connection.execute(insert(candles), [
-            _bar(first, 15, START), _bar(second, 15, newest),  # the newest belongs to the second coin
-            _bar(first, 5, newest + timedelta(hours=1))])  # another timeframe: not counted at 15
+            stored_bar(first, 15, START), stored_bar(second, 15, newest),  # the newest belongs to the second coin
+            stored_bar(first, 5, newest + timedelta(hours=1))])  # another timeframe: not counted at 15
         connection.execute(insert(indicators), [
             {"coin_id": first, "timeframe": 15, "timestamp": newest, "close": 1.0, "volume": 1.0},
             {"coin_id": second, "timeframe": 15, "timestamp": START, "close": 1.0, "volume": 1.0},
@@ -71,12 +66,13 @@ def test_candle_window_checks_count_every_coin_and_timeframe_inside_the_window_o
                 "WHERE contype = 'c' AND conrelid IN ('candles'::regclass, 'candle_aggregates'::regclass)")).all():
             connection.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{constraint}"'))
         connection.execute(insert(candles), [
-            _bar(first, 15, START, **broken), _bar(second, 1, START + timedelta(hours=1), **broken),
-            _bar(first, 15, END, **broken),  # outside the window
-            _bar(second, 15, START + timedelta(hours=2)), _bar(second, 5, START + timedelta(hours=2))])  # duplicate
+            stored_bar(first, 15, START, **broken), stored_bar(second, 1, START + timedelta(hours=1), **broken),
+            stored_bar(first, 15, END, **broken),  # outside the window
+            # one open time stored at two timeframes: a duplicate key
+            stored_bar(second, 15, START + timedelta(hours=2)), stored_bar(second, 5, START + timedelta(hours=2))])
         connection.execute(insert(candle_aggregates), [
-            _bar(second, 1440, START, base_count=96, is_partial=False, **broken),
-            _bar(second, 60, START - timedelta(hours=1), base_count=4, is_partial=False, **broken)])  # before
+            stored_bar(second, 1440, START, base_count=96, is_partial=False, **broken),
+            stored_bar(second, 60, START - timedelta(hours=1), base_count=4, is_partial=False, **broken)])  # before
     with engine.connect() as connection:
         market = MarketDataQueries(connection)
         assert market.ohlc_violations(START, END) == 3
@@ -86,7 +82,7 @@ def test_candle_window_checks_count_every_coin_and_timeframe_inside_the_window_o
         assert (coverage.first, coverage.last) == (START, START + timedelta(hours=2))
 
 
-def test_decisions_without_signals_counts_the_window_rows_without_a_signal_on_their_bar(
+def test_decisions_without_signals_counts_the_window_rows_without_a_signal_on_theirstored_bar(
         engine: Engine, transaction: TransactionResource) -> None:
     first, second = seed_coins(transaction, ["AAAUSD", "BBBUSD"])
     noon = START + timedelta(hours=12)
