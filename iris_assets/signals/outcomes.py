@@ -46,20 +46,24 @@ def _signed(direction: np.ndarray) -> np.ndarray:
 
 
 def evaluate_outcomes(signals: pl.DataFrame, candles: pl.DataFrame, timeframe: int) -> pl.DataFrame:
-    """Outcome columns for ``signals`` (coin_id, timestamp, signal_type, direction) of one timeframe.
+    """``signals`` (coin_id, timestamp, direction and any other columns, kept) of one timeframe with
+    their outcome columns.
 
     ``candles``: coin_id, timestamp (open), high, low, close of that timeframe, closed only.
-    Returns coin_id, timestamp, signal_type, entry_price and for each horizon ``return_<h>`` and
-    ``mae_<h>`` (h in 4b/12b/24b/24h/72h), plus ``result_return`` (72h else 24h) and
-    ``result_drawdown``.
+    Adds entry_price and for each horizon ``return_<h>`` and ``mae_<h>`` (h in 4b/12b/24b/24h/72h),
+    plus ``result_return`` (72h else 24h) and ``result_drawdown``; rows keep the order of ``signals``.
     """
+    # An outcome depends on the coin, the bar and the direction only: the several signals of one bar
+    # and side share one trade (2.4 signals per trade in a backfill), computed once.
+    trades = signals.select("coin_id", "timestamp", "direction").unique()
     frames = []
-    for (coin_id,), own in signals.group_by("coin_id"):
+    for (coin_id,), own in trades.group_by("coin_id"):
         bars = candles.filter(pl.col("coin_id") == coin_id).sort("timestamp")
         frames.append(_coin_outcomes(own.sort("timestamp"), bars, timeframe))
     if not frames:
         return pl.DataFrame()
-    return pl.concat(frames, how="diagonal_relaxed")
+    outcomes = pl.concat(frames, how="diagonal_relaxed")
+    return signals.join(outcomes, on=["coin_id", "timestamp", "direction"], how="left", maintain_order="left")
 
 
 def _coin_outcomes(signals: pl.DataFrame, bars: pl.DataFrame, timeframe: int) -> pl.DataFrame:
@@ -91,7 +95,7 @@ def _coin_outcomes(signals: pl.DataFrame, bars: pl.DataFrame, timeframe: int) ->
         columns[f"mae_{name}"] = np.where(ok, adverse, np.nan)
     result = np.where(np.isnan(columns["return_72h"]), columns["return_24h"], columns["return_72h"])
     drawdown = np.where(np.isnan(columns["mae_72h"]), columns["mae_24h"], columns["mae_72h"])
-    return signals.select("coin_id", "timestamp", "signal_type").with_columns(
+    return signals.select("coin_id", "timestamp", "direction").with_columns(
         pl.Series("entry_price", entry),
         *(pl.Series(k, v).fill_nan(None) for k, v in columns.items()),
         pl.Series("result_return", result).fill_nan(None),

@@ -75,9 +75,9 @@ def signal_outcomes(context: dg.AssetExecutionContext, config: MarketScope,
                     continue
                 candles = market.closed_candles(chunk, timeframe, start, end + outcome_reach(timeframe)).select(
                     "coin_id", "timestamp", "high", "low", "close")
-                outcomes = evaluate_outcomes(signals, candles, timeframe).join(
-                    signals.select("coin_id", "timestamp", "signal_type", "direction", "market_regime"),
-                    on=["coin_id", "timestamp", "signal_type"])
+                outcomes = evaluate_outcomes(
+                    signals.select("coin_id", "timestamp", "signal_type", "direction", "market_regime"), candles,
+                    timeframe)
                 rows = outcomes.rename({"timestamp": "candle_timestamp"}).with_columns(
                     pl.lit(timeframe, dtype=pl.Int16).alias("timeframe"), pl.lit(now).alias("evaluated_at"))
                 written += uow.patterns.replace_outcomes(ids, timeframe, start, end, rows)

@@ -63,3 +63,27 @@ def test_statistics_compute_rates_and_temperature_per_scope() -> None:
     assert everything["success_rate"] == 0.5 and everything["temperature"] == 0.0
     bull = stats.filter(pl.col("regime") == "bull_trend").row(0, named=True)
     assert bull["success_rate"] == 0.5 and bull["avg_return"] == pytest.approx(0.025)
+
+
+def test_signals_of_one_bar_and_side_share_one_trade_and_keep_their_own_columns_and_order() -> None:
+    closes = [100.0, 104.0, 98.0, 103.0, 110.0, 101.0, 99.0]
+    signals = pl.DataFrame({
+        "coin_id": [1, 1, 1, 1],
+        "timestamp": [T0 + timedelta(hours=1), T0, T0 + timedelta(hours=1), T0 + timedelta(hours=1)],
+        "signal_type": ["pattern_b", "pattern_a", "pattern_c", "pattern_d"],
+        "direction": ["bullish", "bullish", "bearish", "bullish"],
+        "market_regime": ["ranging", None, "ranging", "trending"],
+    }, schema_overrides={"coin_id": pl.Int32, "timestamp": pl.Datetime("us", "UTC")})
+    result = evaluate_outcomes(signals, _bars(closes), 60)
+    # Every input row once, in input order, with its own columns.
+    assert result.select("signal_type", "market_regime").rows() == [
+        ("pattern_b", "ranging"), ("pattern_a", None), ("pattern_c", "ranging"), ("pattern_d", "trending")]
+    by_type = {row["signal_type"]: row for row in result.iter_rows(named=True)}
+    assert by_type["pattern_b"]["return_4b"] == pytest.approx((101.0 - 104.0) / 104.0)
+    assert by_type["pattern_b"]["return_4b"] == by_type["pattern_d"]["return_4b"]
+    assert by_type["pattern_c"]["return_4b"] == pytest.approx(-by_type["pattern_b"]["return_4b"])
+    assert by_type["pattern_a"]["return_4b"] == pytest.approx((110.0 - 100.0) / 100.0)
+    # Each row equals evaluating its signal alone.
+    for row in signals.iter_rows(named=True):
+        alone = evaluate_outcomes(pl.DataFrame([row], schema=signals.schema), _bars(closes), 60).row(0, named=True)
+        assert by_type[row["signal_type"]] == alone
