@@ -1,12 +1,13 @@
 """SQL is built with bound parameters only: no string formatting reaches a SQL entry point.
 
 The scan looks at every call of ``text(...)``, ``.execute(...)``, ``.executemany(...)``,
-``.exec_driver_sql(...)`` and ``.copy(...)`` in the three packages. Its SQL argument must be a
-literal, a SQLAlchemy construct, a psycopg ``sql.SQL(...).format(sql.Identifier(...))`` composition,
-or a variable that is none of the following: an f-string, ``%`` formatting, ``str.format``,
-``str.join`` or ``+`` with an operand that is not a literal (a module constant holding a literal
-SQL fragment counts as one). Variables are followed to their
-assignments in the same module, so ``statement = f"..."; cursor.execute(statement)`` is caught.
+``.exec_driver_sql(...)``, ``.copy(...)`` and ``copy_out(driver, sql, ...)`` in the three packages.
+Its SQL argument must be a literal, a SQLAlchemy construct, a psycopg
+``sql.SQL(...).format(sql.Identifier(...))`` composition, or a variable that is none of the
+following: an f-string, ``%`` formatting, ``str.format``, ``str.join`` or ``+`` with an operand that
+is not a literal (a module constant holding a literal SQL fragment counts as one). Variables are
+followed to their assignments in the same module, so ``statement = f"..."; cursor.execute(statement)``
+is caught.
 
 A handful of statements must put an *identifier* or a whole compiled query into SQL (PostgreSQL
 binds neither). Where psycopg's ``sql.Identifier`` fits (``copy_frame``) it quotes them; the rest
@@ -22,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("iris_resources", "iris_assets", "iris_api")
 SQL_METHODS = {"execute", "executemany", "exec_driver_sql", "copy"}
+# Our own SQL entry points and the position of their SQL argument.
+SQL_FUNCTIONS = {"copy_out": 1}
 
 # (file, function) -> why the formatted identifier is safe.
 ALLOWED: dict[tuple[str, str], str] = {
@@ -102,6 +105,9 @@ def _sql_argument(call: ast.Call) -> ast.AST | None:
         isinstance(func, ast.Attribute) and func.attr == "text" and ast.unparse(func.value) in ("sa", "sqlalchemy"))
     if is_text or (isinstance(func, ast.Attribute) and func.attr in SQL_METHODS):
         return call.args[0] if call.args else None
+    if isinstance(func, ast.Name) and func.id in SQL_FUNCTIONS:
+        position = SQL_FUNCTIONS[func.id]
+        return call.args[position] if len(call.args) > position else None
     return None
 
 
@@ -153,6 +159,7 @@ def bad(connection, cursor, symbol, table):
     statement = f"DELETE FROM {table}"
     cursor.execute(statement)
     cursor.copy(f"COPY {table} FROM STDIN")
+    copy_out(driver, f"COPY {table} TO STDOUT", ())
 def good(connection, cursor, symbol, name):
     connection.execute(text("SELECT * FROM coins WHERE symbol = :symbol"), {"symbol": symbol})
     connection.execute(select(coins).where(coins.c.symbol == symbol))
@@ -160,10 +167,11 @@ def good(connection, cursor, symbol, name):
     cursor.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
     connection.execute(text("SELECT 1 " "FROM coins"))
     connection.execute(text(f"SELECT {CLOCK} FROM coins WHERE id = :id"), {"id": 1})
+    copy_out(driver, "COPY (SELECT * FROM coins WHERE symbol = %s) TO STDOUT", (symbol,))
 CLOCK = "clock_timestamp()"
 '''
     tree = ast.parse(source)
     assigned = _assignments(tree)
     flagged = {node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call)
                and (arg := _sql_argument(node)) is not None and _is_dynamic(arg, assigned)}
-    assert flagged == {3, 4, 5, 6, 8, 9}
+    assert flagged == {3, 4, 5, 6, 8, 9, 10}
