@@ -56,9 +56,12 @@ def evaluate_outcomes(signals: pl.DataFrame, candles: pl.DataFrame, timeframe: i
     # An outcome depends on the coin, the bar and the direction only: the several signals of one bar
     # and side share one trade (2.4 signals per trade in a backfill), computed once.
     trades = signals.select("coin_id", "timestamp", "direction").unique()
+    # One pass splits the candles per coin (filtering them once per coin rescans them for every coin).
+    bars_by_coin = candles.partition_by("coin_id", as_dict=True)
+    empty = candles.clear()
     frames = []
     for (coin_id,), own in trades.group_by("coin_id"):
-        bars = candles.filter(pl.col("coin_id") == coin_id).sort("timestamp")
+        bars = bars_by_coin.get((coin_id,), empty).sort("timestamp")
         frames.append(_coin_outcomes(own.sort("timestamp"), bars, timeframe))
     if not frames:
         return pl.DataFrame()

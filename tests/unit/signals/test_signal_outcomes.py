@@ -87,3 +87,15 @@ def test_signals_of_one_bar_and_side_share_one_trade_and_keep_their_own_columns_
     for row in signals.iter_rows(named=True):
         alone = evaluate_outcomes(pl.DataFrame([row], schema=signals.schema), _bars(closes), 60).row(0, named=True)
         assert by_type[row["signal_type"]] == alone
+
+
+def test_each_coin_is_scored_on_its_own_candles_and_a_coin_without_candles_gets_no_outcome() -> None:
+    own = _bars([100.0, 110.0, 120.0, 130.0, 140.0, 150.0])
+    other = _bars([50.0, 40.0, 30.0, 20.0, 10.0, 5.0]).with_columns(pl.lit(2, dtype=pl.Int32).alias("coin_id"))
+    signals = pl.concat([_signal(0, "bullish").with_columns(pl.lit(coin, dtype=pl.Int32).alias("coin_id"))
+                         for coin in (1, 2, 3)])
+    result = evaluate_outcomes(signals, pl.concat([own, other]), 60)
+    returns = dict(zip(result.get_column("coin_id").to_list(), result.get_column("return_4b").to_list(), strict=True))
+    assert returns[1] == pytest.approx((140.0 - 100.0) / 100.0)
+    assert returns[2] == pytest.approx((10.0 - 50.0) / 50.0)
+    assert returns[3] is None
