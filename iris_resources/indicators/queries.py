@@ -14,6 +14,7 @@ from iris_resources.db.values import integer_rows
 from iris_resources.indicators.tables import coin_metrics, indicators, regime_changes, signals
 from iris_resources.market_data.queries import newest_timestamp
 from iris_resources.market_data.tables import coins
+from iris_resources.market_data.timeframes import STORED_TIMEFRAMES
 
 
 def read_frame(connection: Connection, statement: Select, schema_overrides: dict[str, pl.DataType] | None = None
@@ -62,13 +63,18 @@ class IndicatorQueries:
         return frame
 
     def latest_indicator_rows(self, coin_ids: Sequence[int]) -> pl.DataFrame:
-        """The newest indicator row per coin and timeframe (one statement)."""
-        statement = (
-            select(indicators)
-            .where(indicators.c.coin_id.in_(list(coin_ids)))
-            .distinct(indicators.c.coin_id, indicators.c.timeframe)
-            .order_by(indicators.c.coin_id, indicators.c.timeframe, indicators.c.timestamp.desc())
-        )
+        """The newest indicator row per coin and timeframe (one statement).
+
+        One descent of the key per coin and stored timeframe (a LATERAL ``LIMIT 1``): as a ``DISTINCT ON``
+        over the coins' rows, PostgreSQL read every stored bar (9.6 s after a year of 100 coins, for 400 rows).
+        """
+        keys = integer_rows(coin_ids, "coin_id", "keys")
+        timeframes = integer_rows(STORED_TIMEFRAMES, "timeframe", "stored_timeframes")
+        newest = (select(indicators)
+                  .where(indicators.c.coin_id == keys.c.coin_id, indicators.c.timeframe == timeframes.c.timeframe)
+                  .order_by(indicators.c.timestamp.desc()).limit(1).lateral("newest"))
+        statement = (select(*newest.c).select_from(keys.join(timeframes, true()).join(newest, true()))
+                     .order_by(newest.c.coin_id, newest.c.timeframe))
         frame = read_frame(self._connection, statement, {"timestamp": pl.Datetime("us", "UTC")})
         log_query("indicators", "latest_indicator_rows", count=frame.height)
         return frame

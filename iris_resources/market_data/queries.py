@@ -125,7 +125,10 @@ class MarketDataQueries:
             where = " AND timeframe = %s" + ("" if include_partial else " AND NOT is_partial")
             params = (ids, start, end, timeframe)
         elif timeframe is None:
-            table, partial, where = "candles", "false", ""
+            # Every stored timeframe spelled out: by coin and time alone the key (coin, timeframe, time)
+            # was walked over each coin's whole history (0.5 s per read after a year of 100 coins).
+            table, partial, where = "candles", "false", " AND timeframe = ANY(%s)"
+            params = (ids, start, end, list(STORED_TIMEFRAMES))
         else:
             table, partial, where = "candles", "false", " AND timeframe = %s"
             params = (ids, start, end, timeframe)

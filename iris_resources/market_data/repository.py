@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from iris_resources.db.binary_copy import PgType, iter_copy_chunks
 from iris_resources.db.persistence_log import log_repo
 from iris_resources.db.statistics import note_bulk_rows
+from iris_resources.market_data.key_ranges import series_window
 from iris_resources.market_data.tables import (
     candle_aggregates,
     candle_gaps,
@@ -26,6 +27,7 @@ from iris_resources.market_data.tables import (
     coins,
     sectors,
 )
+from iris_resources.market_data.timeframes import STORED_TIMEFRAMES
 from iris_resources.sources.base import CoinSpec, SectorSpec
 
 CANDLE_COLUMNS: tuple[tuple[str, PgType], ...] = (
@@ -165,9 +167,12 @@ class CandleRepository:
         first, last = frame.get_column("timestamp").min(), frame.get_column("timestamp").max()
         self._lock_coins(coin_ids)
         require_coins(self._connection, coin_ids)
+        # Along the key (coin, timeframe, time): without the timeframes a batch of new candles walked each
+        # coin's whole history before it found nothing.
         overlap = self._connection.execute(
             select(candles.c.coin_id).where(
-                candles.c.coin_id.in_(coin_ids), candles.c.timestamp.between(first, last)
+                candles.c.coin_id.in_(coin_ids), candles.c.timeframe.in_(STORED_TIMEFRAMES),
+                candles.c.timestamp.between(first, last)
             ).limit(1)
         ).first()
         if overlap is None:
@@ -249,11 +254,7 @@ class CandleAggregateRepository:
                        frame: pl.DataFrame) -> int:
         """Replace every aggregate of ``coin_ids`` whose bucket opens in ``[start, end)``."""
         self._connection.execute(
-            delete(candle_aggregates).where(
-                candle_aggregates.c.coin_id.in_(list(coin_ids)),
-                candle_aggregates.c.timestamp >= start,
-                candle_aggregates.c.timestamp < end,
-            )
+            delete(candle_aggregates).where(*series_window(candle_aggregates, coin_ids, start, end))
         )
         if not frame.is_empty():
             require_coins(self._connection, frame.get_column("coin_id").unique().to_list())

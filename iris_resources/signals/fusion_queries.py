@@ -22,6 +22,7 @@ from iris_resources.db.planner import INDEX_PROBES, planner_settings
 from iris_resources.db.values import integer_rows
 from iris_resources.indicators.queries import read_frame
 from iris_resources.indicators.tables import indicators, signals
+from iris_resources.market_data.key_ranges import series_window
 from iris_resources.market_data.tables import coins
 
 __all__ = ["FUSION_TIMEFRAMES", "WARM_UP_REACH", "FusionQueries"]
@@ -105,8 +106,9 @@ class FusionQueries:
         """Signals with candle time in ``[start, end)`` and their bars' regimes (``bar_regime``)."""
         inside = read_frame(self._connection, select(*columns).where(
             signals.c.coin_id.in_(ids), signals.c.candle_timestamp >= start, signals.c.candle_timestamp < end))
+        # Read along the key (``series_window``): by coin and time alone this scanned every stored bar of
+        # every coin, five times per 31-day run.
         bars = read_frame(self._connection, select(
             indicators.c.coin_id, indicators.c.timeframe, _epoch_us(indicators.c.timestamp).label("timestamp"),
-            indicators.c.market_regime.label("bar_regime"))
-            .where(indicators.c.coin_id.in_(ids), indicators.c.timestamp >= start, indicators.c.timestamp < end))
+            indicators.c.market_regime.label("bar_regime")).where(*series_window(indicators, ids, start, end)))
         return inside.join(bars, on=["coin_id", "timeframe", "timestamp"], how="left")

@@ -36,6 +36,7 @@ from iris_resources.db.persistence_log import log_query
 from iris_resources.db.values import integer_rows
 from iris_resources.indicators.queries import read_frame
 from iris_resources.indicators.tables import indicators, signals
+from iris_resources.market_data.key_ranges import series_window
 from iris_resources.market_data.tables import coins, sectors
 from iris_resources.market_data.timeframes import STORED_TIMEFRAMES
 from iris_resources.patterns.tables import market_cycles, signal_outcomes
@@ -114,6 +115,9 @@ class DecisionQueries:
 
     def bar_context(self, coin_ids: Sequence[int], start: datetime, end: datetime) -> pl.DataFrame:
         """Per bar of every timeframe: regime, trend score, ATR, close, 24h volume and cycle phase."""
+        ids = list(coin_ids)
+        # Both tables read along their keys (``series_window``): joined on the keys alone, the cycles of
+        # the whole history were hashed for every chunk of coins.
         statement = (
             select(indicators.c.coin_id, indicators.c.timeframe, indicators.c.timestamp,
                    indicators.c.market_regime.label("regime"), indicators.c.trend_score,
@@ -121,9 +125,8 @@ class DecisionQueries:
                    market_cycles.c.cycle_phase)
             .select_from(indicators.outerjoin(market_cycles, and_(
                 market_cycles.c.coin_id == indicators.c.coin_id, market_cycles.c.timeframe == indicators.c.timeframe,
-                market_cycles.c.timestamp == indicators.c.timestamp)))
-            .where(indicators.c.coin_id.in_(list(coin_ids)), indicators.c.timestamp >= start,
-                   indicators.c.timestamp < end)
+                market_cycles.c.timestamp == indicators.c.timestamp, *series_window(market_cycles, ids, start, end))))
+            .where(*series_window(indicators, ids, start, end))
         )
         frame = read_frame(self._connection, statement)
         log_query("signals", "bar_context", count=frame.height)

@@ -25,7 +25,7 @@ def _seed(engine: Engine) -> None:
     signal_rows: list[dict[str, object]] = []
     bar_rows: list[dict[str, object]] = []
     for coin_id in (1, 2, 3):
-        for timeframe in (15, 60, 1440):
+        for timeframe in (15, 60, 240, 1440):  # bars of each timeframe are read by key range
             step = timedelta(minutes=timeframe)
             at = T0 - timedelta(days=20)
             while at < T0 + timedelta(days=5):

@@ -158,3 +158,38 @@ def test_candles_for_unknown_coins_are_refused(transaction: TransactionResource)
     )
     with pytest.raises(ValueError, match=r"unknown coin ids: \[999\]"), transaction.begin() as uow:
         uow.candles.upsert_candles(orphan)
+
+
+def _seed_bases(transaction: TransactionResource) -> pl.DataFrame:
+    """Coins whose base candles are 1m, 5m and 15m (``coin_id``, ``symbol``, ``timeframe`` = base)."""
+    with transaction.begin() as uow:
+        sector_ids = uow.coins.upsert_sectors([SectorSpec("layer1", "Layer 1")])
+        uow.coins.upsert_coins([CoinSpec(symbol, symbol.title(), "layer1", base_timeframe=base, sort_order=i)
+                                for i, (symbol, base) in enumerate((("ONEUSD", 1), ("FIVEUSD", 5), ("QTRUSD", 15)))],
+                               sector_ids, source="test")
+        coins = MarketDataQueries(uow.connection).coin_frame()
+        uow.commit()
+    return coins
+
+
+def test_base_reads_and_overlap_checks_cover_every_base_timeframe(transaction: TransactionResource) -> None:
+    coins = _seed_bases(transaction)
+    minutes = dict(zip(coins.get_column("symbol").to_list(), coins.get_column("timeframe").to_list(), strict=True))
+    raw = pl.concat([candle_frame(symbol, 12, minutes=minutes[symbol]) for symbol in ("ONEUSD", "FIVEUSD", "QTRUSD")])
+    assert _store(transaction, coins, raw) == 36
+    stored = _stored(transaction, coins)
+    # Each coin's own base: the read spells out the stored timeframes, so none may be missing.
+    assert stored.group_by("timeframe").len().sort("timeframe").rows() == [(1, 12), (5, 12), (15, 12)]
+    # A window inside the series: its bounds hold for every base timeframe.
+    with transaction.begin() as uow:
+        inside = MarketDataQueries(uow.connection).candles_frame(
+            coins.get_column("coin_id").to_list(), None, T0 + timedelta(minutes=5), T0 + timedelta(minutes=15))
+    assert sorted(inside.select("timeframe", "timestamp").rows()) == [
+        (1, T0 + timedelta(minutes=m)) for m in range(5, 12)] + [(5, T0 + timedelta(minutes=5)),
+                                                                  (5, T0 + timedelta(minutes=10))]
+    # Reloading overlapping 1m and 5m candles must take the staged upsert (a plain COPY would hit the key).
+    corrected = pl.concat([candle_frame("ONEUSD", 12, price=300.0, minutes=1),
+                           candle_frame("FIVEUSD", 12, minutes=5)])
+    assert _store(transaction, coins, corrected) == 12
+    assert _stored(transaction, coins).filter(pl.col("timeframe") == 1).get_column("open").to_list()[:2] == [
+        300.0, 301.0]

@@ -9,14 +9,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import polars as pl
 from sqlalchemy import Column, Engine, Table, insert, text
 
 from iris_resources.db.resources import TransactionResource
 from iris_resources.indicators.queries import IndicatorQueries
 from iris_resources.indicators.tables import indicators, signals
+from iris_resources.market_data.key_ranges import series_window
 from iris_resources.market_data.queries import MarketDataQueries
 from iris_resources.market_data.tables import candle_aggregates, candles
+from iris_resources.patterns.tables import market_cycles
 from iris_resources.signals.checks import DecisionChecks
+from iris_resources.signals.queries import DecisionQueries
 from iris_resources.signals.tables import investment_decisions, market_decisions
 from tests.builders import seed_coins, stored_bar
 
@@ -115,3 +119,33 @@ def test_decisions_without_signals_counts_the_window_rows_without_a_signal_on_th
         assert checks.decisions_without_signals(START, END) == 2
         assert checks.market_decisions_without_signals(START, END) == 1
         assert checks.decisions_without_signals(END, END + timedelta(days=1)) == 1
+
+
+def test_bar_context_reads_every_stored_timeframe_inside_the_window_with_its_own_cycle(
+        engine: Engine, transaction: TransactionResource) -> None:
+    first, second = seed_coins(transaction, ["AAAUSD", "BBBUSD"])
+    inside, before = START + timedelta(hours=4), START - timedelta(hours=4)
+    bars = [(coin, timeframe, at) for coin in (first, second) for timeframe in (1, 5, 15, 60, 240, 1440)
+            for at in (inside, before, END)]
+    with engine.begin() as connection:
+        connection.execute(insert(indicators), [
+            {"coin_id": coin, "timeframe": timeframe, "timestamp": at, "close": float(timeframe), "volume": 1.0,
+             "market_regime": "bull_trend"} for coin, timeframe, at in bars])
+        # Cycles on every bar; the ones outside the window carry another phase, so a leak would show.
+        connection.execute(insert(market_cycles), [
+            {"coin_id": coin, "timeframe": timeframe, "timestamp": at, "confidence": 0.5,
+             "cycle_phase": "MARKUP" if at == inside else "MARKDOWN"} for coin, timeframe, at in bars])
+    with engine.connect() as connection:
+        context = DecisionQueries(connection).bar_context([first, second], START, END)
+    assert sorted(context.select("coin_id", "timeframe", "timestamp").rows()) == sorted(
+        (coin, timeframe, inside) for coin, timeframe, at in bars if at == inside)
+    assert set(context.get_column("cycle_phase")) == {"MARKUP"}
+    assert context.filter(pl.col("coin_id") == first).sort("timeframe").get_column("price").to_list() == [
+        1.0, 5.0, 15.0, 60.0, 240.0, 1440.0]
+
+
+def test_series_window_spells_out_every_stored_timeframe() -> None:
+    predicates = " AND ".join(str(p.compile(compile_kwargs={"literal_binds": True}))
+                              for p in series_window(indicators, [3, 1], START, END))
+    assert "indicators.timeframe IN (1, 5, 15, 60, 240, 1440)" in predicates
+    assert "indicators.coin_id IN (3, 1)" in predicates
