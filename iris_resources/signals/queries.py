@@ -27,7 +27,6 @@ from sqlalchemy import (
     literal,
     select,
     true,
-    tuple_,
     union_all,
 )
 
@@ -39,6 +38,7 @@ from iris_resources.indicators.tables import indicators, signals
 from iris_resources.market_data.key_ranges import series_window
 from iris_resources.market_data.tables import coins, sectors
 from iris_resources.market_data.timeframes import STORED_TIMEFRAMES
+from iris_resources.patterns.outcome_scopes import is_base_pattern, outcome_scopes
 from iris_resources.patterns.tables import market_cycles, signal_outcomes
 from iris_resources.signals.tables import strategies, strategy_performance, strategy_rules
 
@@ -246,11 +246,6 @@ def _known_at(table: Any) -> Any:
     return close + horizon
 
 
-def _is_base_pattern(kind: Any) -> tuple[Any, ...]:
-    """A pattern signal type that is neither a cluster nor a hierarchy (those have no slug statistics)."""
-    return kind.like("pattern_%"), ~kind.like("pattern_cluster_%"), ~kind.like("pattern_hierarchy_%")
-
-
 def _outcome_columns(table: Any) -> tuple[Any, ...]:
     """slug, timeframe, regime, known_at, win of the outcomes in ``table`` (``signal_outcomes`` or an alias)."""
     return (func.substr(table.c.signal_type, 9, type_=String).label("slug"), table.c.timeframe,
@@ -260,7 +255,7 @@ def _outcome_columns(table: Any) -> tuple[Any, ...]:
 
 def _outcome_filter(table: Any, since: datetime, until: datetime) -> tuple[Any, ...]:
     """Evaluated base-pattern outcomes of signals since ``since`` whose result was known by ``until``."""
-    return (*_is_base_pattern(table.c.signal_type), table.c.candle_timestamp >= since,
+    return (*is_base_pattern(table.c.signal_type), table.c.candle_timestamp >= since,
             table.c.result_return.is_not(None), _known_at(table) <= until)
 
 
@@ -272,45 +267,6 @@ def _outcome_coin_ids() -> Any:
     ids = ids.union_all(select(select(func.min(inner.c.coin_id)).where(inner.c.coin_id > ids.c.id)
                                .scalar_subquery()).where(ids.c.id.is_not(None)))
     return select(func.array_agg(ids.c.id)).where(ids.c.id.is_not(None)).scalar_subquery()
-
-
-def _outcome_scopes() -> tuple[Any, Any]:
-    """(scopes with a regime, scopes without one): CTEs of (timeframe, signal_type[, regime]) holding at
-    least one evaluated base-pattern outcome, found by skip scans of ``ix_signal_outcomes_scope_ts``
-    (one index descent per scope instead of a DISTINCT over every outcome)."""
-    evaluated = signal_outcomes.c.result_return.is_not(None)
-    first = (select(signal_outcomes.c.timeframe, signal_outcomes.c.signal_type).where(evaluated)
-             .order_by(signal_outcomes.c.timeframe, signal_outcomes.c.signal_type).limit(1).subquery("first_pair"))
-    pairs = select(first.c.timeframe, first.c.signal_type).cte("outcome_pairs", recursive=True)
-    step = signal_outcomes.alias("next_pair")
-    following = (select(step.c.timeframe, step.c.signal_type)
-                 .where(step.c.result_return.is_not(None),
-                        tuple_(step.c.timeframe, step.c.signal_type) > tuple_(pairs.c.timeframe, pairs.c.signal_type))
-                 .order_by(step.c.timeframe, step.c.signal_type).limit(1).lateral("following_pair"))
-    pairs = pairs.union_all(select(following.c.timeframe, following.c.signal_type)
-                            .select_from(pairs.join(following, true())))
-
-    def next_regime(scope: Any, after: Any | None) -> Any:
-        # min() over an index prefix is one descent; it never returns a null regime, so the walk ends.
-        inner = signal_outcomes.alias("next_regime")
-        bound = () if after is None else (inner.c.market_regime > after,)
-        return select(func.min(inner.c.market_regime)).where(
-            inner.c.result_return.is_not(None), inner.c.timeframe == scope.c.timeframe,
-            inner.c.signal_type == scope.c.signal_type, *bound).scalar_subquery()
-
-    regimes = (select(pairs.c.timeframe, pairs.c.signal_type, next_regime(pairs, None).label("regime"))
-               .where(*_is_base_pattern(pairs.c.signal_type)).cte("outcome_regimes", recursive=True))
-    regimes = regimes.union_all(select(regimes.c.timeframe, regimes.c.signal_type,
-                                       next_regime(regimes, regimes.c.regime)).where(regimes.c.regime.is_not(None)))
-    with_regime = select(regimes.c.timeframe, regimes.c.signal_type, regimes.c.regime).where(
-        regimes.c.regime.is_not(None)).cte("regime_scopes")
-    blank = signal_outcomes.alias("blank_regime")
-    without_regime = select(pairs.c.timeframe, pairs.c.signal_type).where(
-        *_is_base_pattern(pairs.c.signal_type),
-        select(blank.c.timeframe).where(blank.c.result_return.is_not(None), blank.c.timeframe == pairs.c.timeframe,
-                                        blank.c.signal_type == pairs.c.signal_type,
-                                        blank.c.market_regime.is_(None)).exists()).cte("blank_scopes")
-    return with_regime, without_regime
 
 
 def _scope_tails(scopes: Any, same_regime: Callable[[Any], Any], since: datetime, until: datetime,
@@ -355,7 +311,7 @@ def _outcome_tails(columns: tuple[Any, ...], where: tuple[Any, ...], since: date
 
     Scopes are (timeframe, signal_type, regime): every base-pattern type is ``pattern_`` + its slug
     (``iris_assets/patterns/catalog.py``), so they are the read's (slug, timeframe, regime) groups."""
-    with_regime, without_regime = _outcome_scopes()
+    with_regime, without_regime = outcome_scopes()
     # A null regime is a scope of its own; equality never matches it, so it gets its own IS NULL branch.
     kept = (_scope_tails(with_regime, lambda t: t.c.market_regime == with_regime.c.regime, since, until,
                          tail_before, tail),

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, LargeBinary, Select, and_, func, literal, sel
 from sqlalchemy.sql.elements import ColumnElement
 
 from iris_resources.db.persistence_log import log_query
-from iris_resources.db.planner import planner_settings
+from iris_resources.db.planner import KEY_RANGE_SCAN, planner_settings
 from iris_resources.indicators.tables import indicators, signals
 from iris_resources.patterns.tables import market_cycles
 
@@ -185,7 +185,8 @@ class ResearchQueries:
                    signals.c.candle_timestamp < end)
             .group_by(signals.c.coin_id, signals.c.signal_type, signals.c.direction)
         )
-        groups = self._connection.execute(statement).all()
+        with planner_settings(self._connection, KEY_RANGE_SCAN):
+            groups = self._connection.execute(statement).all()
         if not groups:
             return pl.DataFrame()
         keys, values = _unpack(groups, {"coin_id": pl.Int32(), "signal_type": pl.String(), "direction": pl.String()},

@@ -98,8 +98,7 @@ def pattern_statistics(context: dg.AssetExecutionContext, transaction: Transacti
         newest = MarketDataQueries(uow.connection).latest_candle_timestamp(15)
         now = newest if newest is not None else datetime.now(UTC)
         # Only each scope's newest outcomes can count: SQL ranks them, so memory does not grow with history.
-        outcomes = OutcomeQueries(uow.connection).recent_pattern_outcomes(
-            now - timedelta(days=365), recent_from=now - timedelta(days=31))
+        outcomes = OutcomeQueries(uow.connection).recent_pattern_outcomes(now - timedelta(days=365))
         stats = compute_statistics(outcomes, now) if not outcomes.is_empty() else pl.DataFrame()
         rows = stats.select(
             pl.col("slug").alias("pattern_slug"), "timeframe", pl.col("regime").alias("market_regime"),
