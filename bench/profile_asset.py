@@ -14,7 +14,7 @@ Re-running a stored range measures replacing it instead (deletes of the old rows
 Usage:
   .venv/bin/python bench/backfill.py --coins 100 --days 62 --keep iris_base_100x62
   .venv/bin/python bench/profile_asset.py --template iris_base_100x62 --asset pattern_signals \\
-      --start 2024-12-01 --end 2024-12-31 [--cprofile 30]
+      --start 2024-12-01 --end 2024-12-31 [--cprofile 30] [--explain-over 250]
 Needs ``IRIS_DATABASE_URL`` (the server holding the template).
 """
 
@@ -50,6 +50,9 @@ def main() -> None:
     parser.add_argument("--coins", type=int, default=100, help="universe size of the synthetic source")
     parser.add_argument("--cprofile", type=int, default=0, metavar="N", help="print the N costliest functions")
     parser.add_argument("--reuse", action="store_true", help="run on the template itself (no copy)")
+    parser.add_argument("--explain-over", type=int, default=None, metavar="MS",
+                        help="log the plan of every statement slower than MS milliseconds (auto_explain, in the "
+                             "server's log; needs a superuser and the module on the server)")
     args = parser.parse_args()
 
     import dagster as dg
@@ -68,6 +71,8 @@ def main() -> None:
     url = with_database(server, args.template if args.reuse else f"iris_profile_{uuid.uuid4().hex[:8]}")
     if not args.reuse:
         ensure_database(url, template=args.template)
+    if args.explain_over is not None:
+        _log_slow_plans(url, args.explain_over)
     try:
         database = DatabaseResource(url=url, pool_size=2)
         events = EventsResource(redis_url=os.environ.get("IRIS_REDIS_URL"), stream=f"iris_prof_{uuid.uuid4().hex[:6]}")
@@ -113,8 +118,29 @@ def main() -> None:
         print_result({"asset": args.asset, "seconds": round(seconds, 2), "peak_rss_mb": round(process_peak_mb(), 1),
                       **({"per_asset": per_asset} if len(names) > 1 else per_asset[names[0]])})
     finally:
+        if args.explain_over is not None:
+            _log_slow_plans(url, None)
         if not args.reuse:
             drop_database(url)
+
+
+def _log_slow_plans(url: str, over_ms: int | None) -> None:
+    """Have every later session on ``url``'s database log the plan of statements slower than ``over_ms``
+    (``auto_explain`` in the server's log: how the history-wide scans of range runs were found); ``None``
+    removes the settings again (a template reused in place keeps no trace)."""
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    name = sql.Identifier(str(make_url(url).database))
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        if over_ms is None:
+            for setting in ("session_preload_libraries", "auto_explain.log_min_duration"):
+                conn.execute(sql.SQL("ALTER DATABASE {} RESET {}").format(name, sql.Identifier(setting)))
+            return
+        conn.execute(sql.SQL("ALTER DATABASE {} SET session_preload_libraries = 'auto_explain'").format(name))
+        conn.execute(sql.SQL("ALTER DATABASE {} SET auto_explain.log_min_duration = {}").format(
+            name, sql.Literal(int(over_ms))))
 
 
 if __name__ == "__main__":
