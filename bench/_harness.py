@@ -18,6 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Self
 
+import psycopg
+from sqlalchemy.engine import make_url
+
 from iris_resources.db.admin import drop_database, ensure_database
 from iris_resources.db.migrate import upgrade
 from iris_resources.services import embedded_postgres
@@ -44,6 +47,16 @@ def scratch_database(prefix: str = "iris_bench") -> Iterator[str]:
         if pgdata is not None:
             embedded_postgres.destroy(pgdata)
             shutil.rmtree(pgdata.parent, ignore_errors=True)
+
+
+def admin_connection(url: str) -> psycopg.Connection:
+    """An autocommit connection to ``url``'s database, for settings and session management."""
+    return psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True)
+
+
+def database_name(url: str) -> str:
+    """The database name in ``url``."""
+    return str(make_url(url).database)
 
 
 def peak_rss_mb() -> float:

@@ -36,6 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (
     HostSpeedProbe,
     TreeMemorySampler,
+    admin_connection,
+    database_name,
     machine_cpu_seconds,
     peak_rss_mb,
     print_result,
@@ -114,7 +116,7 @@ def _instance(database_url: str) -> Iterator[Any]:
     from iris_resources.orchestration.instance import STORAGE_URL_ENV, storage_url, write_dagster_home
     from iris_resources.services.runtime import with_database
 
-    storage = with_database(database_url, make_url_database(database_url) + "_dagster")
+    storage = with_database(database_url, database_name(database_url) + "_dagster")
     ensure_database(storage)
     # A range run writes ~6,000 small event-log transactions (a planned and a done event per asset and
     # partition); with a WAL flush each they cost 20-30 s per run on this server's disk. The bench
@@ -219,28 +221,18 @@ def run(coins: int, days: int, chunk: int, database_url: str, redis_url: str | N
 
 def _set_asynchronous_commit(url: str) -> None:
     """``synchronous_commit = off`` for every later session on ``url``'s database."""
-    import psycopg
     from psycopg import sql
 
-    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+    with admin_connection(url) as conn:
         conn.execute(sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(
-            sql.Identifier(make_url_database(url))))
+            sql.Identifier(database_name(url))))
 
 
 def _disconnect_all(url: str) -> None:
     """End every session on ``url``'s database (a template must have none)."""
-    import psycopg
-
-    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+    with admin_connection(url) as conn:
         conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                      "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-
-
-def make_url_database(url: str) -> str:
-    """The database name in ``url``."""
-    from sqlalchemy.engine import make_url
-
-    return str(make_url(url).database)
 
 
 def main() -> None:
@@ -273,7 +265,7 @@ def main() -> None:
             kept = with_database(url, args.keep)
             drop_database(kept)
             _disconnect_all(url)
-            ensure_database(kept, template=make_url_database(url))
+            ensure_database(kept, template=database_name(url))
             print(f"kept the finished database as {args.keep}", flush=True)
     print_result(result)
 

@@ -31,7 +31,14 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import machine_cpu_seconds, print_result, process_peak_mb, reset_process_peak
+from _harness import (
+    admin_connection,
+    database_name,
+    machine_cpu_seconds,
+    print_result,
+    process_peak_mb,
+    reset_process_peak,
+)
 
 
 def own_cpu_seconds() -> float:
@@ -128,12 +135,10 @@ def _log_slow_plans(url: str, over_ms: int | None) -> None:
     """Have every later session on ``url``'s database log the plan of statements slower than ``over_ms``
     (``auto_explain`` in the server's log: how the history-wide scans of range runs were found); ``None``
     removes the settings again (a template reused in place keeps no trace)."""
-    import psycopg
     from psycopg import sql
-    from sqlalchemy.engine import make_url
 
-    name = sql.Identifier(str(make_url(url).database))
-    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+    name = sql.Identifier(database_name(url))
+    with admin_connection(url) as conn:
         if over_ms is None:
             for setting in ("session_preload_libraries", "auto_explain.log_min_duration"):
                 conn.execute(sql.SQL("ALTER DATABASE {} RESET {}").format(name, sql.Identifier(setting)))

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import polars as pl
-from sqlalchemy import ARRAY, ColumnElement, Connection, Integer, Table, and_, any_, cast, func, select, text, true
+from sqlalchemy import Connection, Table, and_, func, select, text, true
 
 from iris_resources.db.binary_copy import PgType, decode
 from iris_resources.db.copy_out import copy_out
 from iris_resources.db.persistence_log import log_query
+from iris_resources.market_data.key_ranges import series_window
 from iris_resources.market_data.read_models import CandleCoverage, CandleRead, CoinRead, GapRead, SectorRead
 from iris_resources.market_data.repository import _driver
 from iris_resources.market_data.tables import (
@@ -28,14 +29,6 @@ _FRAME_COLUMNS: tuple[tuple[str, PgType], ...] = (
     ("low", "float8"), ("close", "float8"), ("volume", "float8"), ("volume_is_null", "bool"),
     ("is_partial", "bool"),
 )
-
-
-def _window_keys(table: Table, start: datetime, end: datetime) -> tuple[ColumnElement[bool], ...]:
-    """``table``'s rows in ``[start, end)`` as ranges of its ``(coin_id, timeframe, timestamp)`` key: every
-    coin and timeframe spelled out, so the window is read along the key instead of by a scan of the history."""
-    every_coin = cast(select(func.array_agg(coins.c.id)).scalar_subquery(), ARRAY(Integer))
-    return (table.c.coin_id == any_(every_coin), table.c.timeframe.in_(STORED_TIMEFRAMES),
-            table.c.timestamp >= start, table.c.timestamp < end)
 
 
 def newest_timestamp(connection: Connection, table: Table, timeframe: int) -> datetime | None:
@@ -230,8 +223,7 @@ class MarketDataQueries:
             select(
                 func.count(), func.count(func.distinct(candles.c.coin_id)),
                 func.min(candles.c.timestamp), func.max(candles.c.timestamp),
-            ).where(candles.c.coin_id.in_(list(coin_ids)), candles.c.timeframe.in_(STORED_TIMEFRAMES),
-                    candles.c.timestamp >= start, candles.c.timestamp < end)
+            ).where(*series_window(candles, coin_ids, start, end))
         ).one()
         log_query("market_data", "coverage", count=row[0])
         return CandleCoverage(rows=row[0], symbols=row[1], first=row[2], last=row[3])
@@ -241,7 +233,7 @@ class MarketDataQueries:
         total = 0
         for table in (candles, candle_aggregates):
             bad = and_(
-                *_window_keys(table, start, end),
+                *series_window(table, None, start, end),
                 (table.c.high < table.c.low) | (table.c.open > table.c.high) | (table.c.open < table.c.low)
                 | (table.c.close > table.c.high) | (table.c.close < table.c.low) | (table.c.low <= 0),
             )
@@ -253,7 +245,7 @@ class MarketDataQueries:
         """Candles sharing (coin, open time) across timeframes in the window (should be 0)."""
         inner = (
             select(candles.c.coin_id, candles.c.timestamp)
-            .where(*_window_keys(candles, start, end))
+            .where(*series_window(candles, None, start, end))
             .group_by(candles.c.coin_id, candles.c.timestamp)
             .having(func.count() > 1)
             .subquery()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Select, func, or_, select, true, union_all
 from iris_resources.db.persistence_log import log_query
 from iris_resources.indicators.queries import read_frame
 from iris_resources.indicators.tables import signals
-from iris_resources.patterns.outcome_scopes import outcome_scopes
+from iris_resources.patterns.outcome_scopes import SameRegime, is_base_pattern, per_scope
 from iris_resources.patterns.tables import pattern_statistics, signal_outcomes
 
 # The statistics engine's rolling window (``iris_assets.patterns.statistics.ROLLING_WINDOW``).
@@ -41,8 +41,8 @@ class OutcomeQueries:
             func.substr(kind, 9).label("slug"), signal_outcomes.c.timeframe,
             signal_outcomes.c.market_regime.label("regime"), signal_outcomes.c.coin_id,
             signal_outcomes.c.candle_timestamp, signal_outcomes.c.result_return, signal_outcomes.c.result_drawdown)
-            .where(kind.like("pattern_%"), ~kind.like("pattern_cluster_%"), ~kind.like("pattern_hierarchy_%"),
-                   signal_outcomes.c.candle_timestamp >= since, signal_outcomes.c.result_return.is_not(None)))
+            .where(*is_base_pattern(kind), signal_outcomes.c.candle_timestamp >= since,
+                   signal_outcomes.c.result_return.is_not(None)))
 
     def recent_pattern_outcomes(self, since: datetime, window: int = STATISTICS_WINDOW) -> pl.DataFrame:
         """The pattern outcomes :meth:`pattern_outcomes` returns that can be among the newest ``window`` of
@@ -51,14 +51,12 @@ class OutcomeQueries:
         Ranked in SQL (candle time descending, then coin), so the frame is bounded by the number of
         scopes × ``window`` instead of growing with the history. Rows with no regime (or regime "all") only
         count for the pooled scope. The candidates are each (timeframe, type, regime) scope's newest
-        ``window`` rows, read from ``ix_signal_outcomes_scope_ts`` (``outcome_scopes``): a pooled scope's
+        ``window`` rows, read from ``ix_signal_outcomes_scope_ts`` (``per_scope``): a pooled scope's
         newest ``window`` are among them too, since fewer than ``window`` rows of its own regime are newer
         than any of them. Ranking every outcome since ``since`` scanned the table (18 s after a year of
         100 coins, growing with the history).
         """
-        with_regime, without_regime = outcome_scopes()
-
-        def newest(scopes: Any, same_regime: Callable[[Any], Any]) -> Select[Any]:
+        def newest(scopes: Any, same_regime: SameRegime) -> Select[Any]:
             rows = signal_outcomes.alias("scope_rows")
             top = (select(func.substr(rows.c.signal_type, 9).label("slug"), rows.c.timeframe,
                           rows.c.market_regime.label("regime"), rows.c.coin_id, rows.c.candle_timestamp,
@@ -68,9 +66,7 @@ class OutcomeQueries:
                    .order_by(rows.c.candle_timestamp.desc(), rows.c.coin_id).limit(window).lateral("newest"))
             return select(*top.c).select_from(scopes.join(top, true()))
 
-        # A null regime is a scope of its own; equality never matches it, so it gets its own IS NULL branch.
-        candidates = union_all(newest(with_regime, lambda t: t.c.market_regime == with_regime.c.regime),
-                               newest(without_regime, lambda t: t.c.market_regime.is_(None))).subquery("candidates")
+        candidates = union_all(*per_scope(newest)).subquery("candidates")
         c = candidates.c
         order = (c.candle_timestamp.desc(), c.coin_id)
         ranked = select(

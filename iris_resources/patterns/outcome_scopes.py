@@ -7,9 +7,10 @@ one's newest rows from the index, instead of ranking every stored outcome.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select, true, tuple_
+from sqlalchemy import Select, func, select, true, tuple_
 
 from iris_resources.patterns.tables import signal_outcomes
 
@@ -19,7 +20,7 @@ def is_base_pattern(kind: Any) -> tuple[Any, ...]:
     return kind.like("pattern_%"), ~kind.like("pattern_cluster_%"), ~kind.like("pattern_hierarchy_%")
 
 
-def outcome_scopes() -> tuple[Any, Any]:
+def _outcome_scopes() -> tuple[Any, Any]:
     """(scopes with a regime, scopes without one): CTEs of (timeframe, signal_type[, regime]) holding at
     least one evaluated base-pattern outcome, found by skip scans of ``ix_signal_outcomes_scope_ts``
     (one index descent per scope instead of a DISTINCT over every outcome)."""
@@ -56,3 +57,17 @@ def outcome_scopes() -> tuple[Any, Any]:
                                         blank.c.signal_type == pairs.c.signal_type,
                                         blank.c.market_regime.is_(None)).exists()).cte("blank_scopes")
     return with_regime, without_regime
+
+
+SameRegime = Callable[[Any], Any]
+
+
+def per_scope(rows: Callable[[Any, SameRegime], Select[Any]]) -> tuple[Select[Any], Select[Any]]:
+    """``rows(scopes, same_regime)`` for the scopes with a regime and for those without one.
+
+    ``scopes`` is a CTE of (timeframe, signal_type[, regime]) to correlate with; ``same_regime(table)`` is
+    the regime condition for an alias of ``signal_outcomes``. A null regime is a scope of its own and
+    equality never matches it, so it gets its own ``IS NULL`` branch."""
+    with_regime, without_regime = _outcome_scopes()
+    return (rows(with_regime, lambda table: table.c.market_regime == with_regime.c.regime),
+            rows(without_regime, lambda table: table.c.market_regime.is_(None)))

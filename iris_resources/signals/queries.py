@@ -38,7 +38,7 @@ from iris_resources.indicators.tables import indicators, signals
 from iris_resources.market_data.key_ranges import series_window
 from iris_resources.market_data.tables import coins, sectors
 from iris_resources.market_data.timeframes import STORED_TIMEFRAMES
-from iris_resources.patterns.outcome_scopes import is_base_pattern, outcome_scopes
+from iris_resources.patterns.outcome_scopes import is_base_pattern, per_scope
 from iris_resources.patterns.tables import market_cycles, signal_outcomes
 from iris_resources.signals.tables import strategies, strategy_performance, strategy_rules
 
@@ -311,12 +311,8 @@ def _outcome_tails(columns: tuple[Any, ...], where: tuple[Any, ...], since: date
 
     Scopes are (timeframe, signal_type, regime): every base-pattern type is ``pattern_`` + its slug
     (``iris_assets/patterns/catalog.py``), so they are the read's (slug, timeframe, regime) groups."""
-    with_regime, without_regime = outcome_scopes()
-    # A null regime is a scope of its own; equality never matches it, so it gets its own IS NULL branch.
-    kept = (_scope_tails(with_regime, lambda t: t.c.market_regime == with_regime.c.regime, since, until,
-                         tail_before, tail),
-            _scope_tails(without_regime, lambda t: t.c.market_regime.is_(None), since, until, tail_before, tail)
-            ) if tail > 0 else ()
+    kept = per_scope(lambda scopes, same_regime: _scope_tails(scopes, same_regime, since, until, tail_before,
+                                                              tail)) if tail > 0 else ()
     # known_at >= tail_before means a candle at most one day + the 72 h horizon earlier: with every
     # coin and timeframe spelled out, that bound is a range scan of the primary key, not a table scan.
     later = select(*columns).where(
