@@ -1,7 +1,8 @@
 """Cluster and hierarchy meta-signals (reference §4.2, §4.3), per bar, as pure Polars functions.
 
 Inputs are one coin/timeframe's detections (``engine.detection_schema``, usually after the context
-steps) and its per-bar features (timestamp, trend_score, market_regime, close). Sides come from each
+steps) and its per-bar features (timestamp, trend_score, market_regime, close); or a batch of coins'
+of one timeframe, every frame with ``coin_id`` and the bars sorted by (coin_id, timestamp). Sides come from each
 detection's direction (DECISIONS 10) rather than slug lists, so ``cluster_bearish`` is bearish and a
 bearish breakout_retest counts as bearish. The reference's ``trend_score or 100`` turned a score of
 0 into 100; here only a missing score takes the default.
@@ -11,10 +12,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import numpy as np
 import polars as pl
 
 from .cycle import relative_volatility
+from .series_keys import CoinClock, coin_keys, trailing_counts
 
 META_CATEGORIES = ("cluster", "hierarchy")
 EXHAUSTION_SLUGS = ("momentum_exhaustion", "volume_climax")
@@ -32,12 +33,12 @@ def _base(detections: pl.DataFrame) -> pl.DataFrame:
     return detections.filter(~pl.col("category").is_in(META_CATEGORIES))
 
 
-def _meta_frame(rows: pl.DataFrame, timestamp: pl.DataType) -> pl.DataFrame:
-    schema = {"timestamp": timestamp, "slug": pl.String(), "category": pl.String(), "direction": pl.String(),
-              "confidence": pl.Float64(), "regime": pl.String()}
+def _meta_frame(rows: pl.DataFrame, timestamp: pl.DataType, keys: list[str]) -> pl.DataFrame:
+    schema = {**dict.fromkeys(keys, pl.Int32()), "timestamp": timestamp, "slug": pl.String(),
+              "category": pl.String(), "direction": pl.String(), "confidence": pl.Float64(), "regime": pl.String()}
     if rows.is_empty():
         return pl.DataFrame(schema=schema)
-    return rows.select(list(schema)).cast(schema).sort("timestamp", "slug")  # type: ignore[arg-type]
+    return rows.select(list(schema)).cast(schema).sort(*keys, "timestamp", "slug")  # type: ignore[arg-type]
 
 
 def cluster_signals(detections: pl.DataFrame, bars: pl.DataFrame) -> pl.DataFrame:
@@ -48,17 +49,18 @@ def cluster_signals(detections: pl.DataFrame, bars: pl.DataFrame) -> pl.DataFram
     Confidence = min(mean confidence of that side + 0.12, 0.95); regime = the bar's regime.
     """
     direction, slug, confidence = pl.col("direction"), pl.col("slug"), pl.col("confidence")
+    keys = coin_keys(detections)
     per_bar = (
         _base(detections)
-        .group_by("timestamp")
+        .group_by(*keys, "timestamp")
         .agg(
             confidence.filter(direction == "bullish").mean().alias("bull"),
             confidence.filter(direction == "bearish").mean().alias("bear"),
             (slug == "volume_spike").any().alias("spike"),
             slug.is_in(["volume_spike", "volume_climax"]).any().alias("climax"),
         )
-        .join(bars.select("timestamp", "trend_score", pl.col("market_regime").alias("regime")), on="timestamp",
-              how="left")
+        .join(bars.select(*keys, "timestamp", "trend_score", pl.col("market_regime").alias("regime")),
+              on=[*keys, "timestamp"], how="left")
     )
     trend = pl.col("trend_score")
     bullish = per_bar.filter(pl.col("bull").is_not_null() & pl.col("spike") & (trend.fill_null(0) >= 60))
@@ -69,13 +71,7 @@ def cluster_signals(detections: pl.DataFrame, bars: pl.DataFrame) -> pl.DataFram
         bearish.with_columns(pl.lit("cluster_bearish").alias("slug"), pl.lit("bearish").alias("direction"),
                              pl.min_horizontal(pl.col("bear") + 0.12, pl.lit(0.95)).alias("confidence")),
     ]).with_columns(pl.lit("cluster").alias("category"))
-    return _meta_frame(rows, detections.schema["timestamp"])
-
-
-def _window_counts(stamps: np.ndarray, flags: np.ndarray, at: np.ndarray, window_us: int) -> np.ndarray:
-    """For each time in ``at``: how many flagged rows have a time in [at - window, at]."""
-    times = np.sort(stamps[flags])
-    return np.searchsorted(times, at, side="right") - np.searchsorted(times, at - window_us, side="left")
+    return _meta_frame(rows, detections.schema["timestamp"], keys)
 
 
 def hierarchy_signals(
@@ -94,21 +90,22 @@ def hierarchy_signals(
     Relative volatility is the reference's "volatility < 0.03 × price" with ``cycle.relative_volatility``.
     """
     base = _base(detections)
-    stamps = base.get_column("timestamp").dt.epoch("us").to_numpy()
-    cluster_stamps = clusters.get_column("timestamp").dt.epoch("us").to_numpy()
-    at = bars.get_column("timestamp").dt.epoch("us").to_numpy()
+    keys = coin_keys(bars)
+    clock = CoinClock(bars)
+    at = clock(bars)
     span = int(window / timedelta(microseconds=1))
     direction = base.get_column("direction").to_numpy()
     count = {
-        "bull": _window_counts(stamps, direction == "bullish", at, span),
-        "bear": _window_counts(stamps, direction == "bearish", at, span),
-        "exhaustion": _window_counts(stamps, base.get_column("slug").is_in(EXHAUSTION_SLUGS).to_numpy(), at, span),
-        "patterns": _window_counts(stamps, np.ones(stamps.shape[0], dtype=bool), at, span),
-        "clusters": _window_counts(cluster_stamps, np.ones(cluster_stamps.shape[0], dtype=bool), at, span),
+        "bull": trailing_counts(clock, base, direction == "bullish", at, span),
+        "bear": trailing_counts(clock, base, direction == "bearish", at, span),
+        "exhaustion": trailing_counts(clock, base, base.get_column("slug").is_in(EXHAUSTION_SLUGS).to_numpy(), at,
+                                      span),
+        "patterns": trailing_counts(clock, base, None, at, span),
+        "clusters": trailing_counts(clock, clusters, None, at, span),
     }
     frame = bars.select(
-        "timestamp", pl.col("market_regime").alias("regime"), pl.col("trend_score").fill_null(50).alias("trend"),
-        relative_volatility(timeframe).fill_null(0.0).alias("volatility"),
+        *keys, "timestamp", pl.col("market_regime").alias("regime"), pl.col("trend_score").fill_null(50).alias("trend"),
+        relative_volatility(timeframe, keys).fill_null(0.0).alias("volatility"),
     ).with_columns(pl.Series(name, values) for name, values in count.items())
     any_signal = (pl.col("patterns") + pl.col("clusters")) > 0
     has_cluster = pl.col("clusters") > 0
@@ -126,4 +123,4 @@ def hierarchy_signals(
         )
         for slug, rule in rules.items()
     ]).with_columns(pl.lit("hierarchy").alias("category"))
-    return _meta_frame(rows, detections.schema["timestamp"])
+    return _meta_frame(rows, detections.schema["timestamp"], keys)

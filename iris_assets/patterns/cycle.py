@@ -11,20 +11,24 @@ density, cluster frequency, sector strength and capital flow. Two reference quir
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
-import numpy as np
 import polars as pl
+
+from .series_keys import CoinClock, coin_keys, trailing_counts
 
 PHASES = ("ACCUMULATION", "EARLY_MARKUP", "MARKUP", "LATE_MARKUP", "DISTRIBUTION", "EARLY_MARKDOWN", "MARKDOWN",
           "CAPITULATION")
 DENSITY_WINDOW = timedelta(days=1)
 
 
-def relative_volatility(timeframe: int) -> pl.Expr:
-    """Std-dev of ``close`` over the last day of bars (≥ 20 bars) divided by ``close``."""
+def relative_volatility(timeframe: int, keys: Sequence[str] = ()) -> pl.Expr:
+    """Std-dev of ``close`` over the last day of bars (≥ 20 bars) divided by ``close``; per ``keys``
+    (``["coin_id"]`` for a batch of coins, each sorted by time)."""
     window = max(1440 // timeframe, 20)
-    return pl.col("close").rolling_std(window, min_samples=2, ddof=0) / pl.col("close")
+    spread = pl.col("close").rolling_std(window, min_samples=2, ddof=0)
+    return (spread.over(*keys) if keys else spread) / pl.col("close")
 
 
 def cycle_phase(
@@ -56,14 +60,6 @@ def cycle_phase(
     return "ACCUMULATION", 0.55
 
 
-def _trailing_count(events: pl.DataFrame | None, at: np.ndarray, window: timedelta) -> np.ndarray:
-    if events is None or events.is_empty():
-        return np.zeros(at.shape[0], dtype=np.int64)
-    times = np.sort(events.get_column("timestamp").dt.epoch("us").to_numpy())
-    span = int(window / timedelta(microseconds=1))
-    return np.searchsorted(times, at, side="right") - np.searchsorted(times, at - span, side="left")
-
-
 def market_cycle(
     bars: pl.DataFrame,
     timeframe: int,
@@ -75,19 +71,23 @@ def market_cycle(
 
     ``bars``: timestamp, close, trend_score, market_regime and optionally sector_strength and
     capital_flow. Density / cluster frequency count ``detections`` / ``clusters`` rows in the
-    trailing ``window`` (inclusive of the bar).
+    trailing ``window`` (inclusive of the bar). For a batch of coins every frame has ``coin_id`` (bars
+    sorted by coin and time) and so does the result.
     """
-    at = bars.get_column("timestamp").dt.epoch("us").to_numpy()
+    keys = coin_keys(bars)
+    clock = CoinClock(bars)
+    at = clock(bars)
+    span = int(window / timedelta(microseconds=1))
     optional = [
         (pl.col(name) if name in bars.columns else pl.lit(None, dtype=pl.Float64)).alias(name)
         for name in ("sector_strength", "capital_flow")
     ]
     frame = bars.select(
-        "timestamp", "trend_score", pl.col("market_regime").alias("regime"),
-        relative_volatility(timeframe).fill_null(0.0).alias("nv"), *optional,
+        *keys, "timestamp", "trend_score", pl.col("market_regime").alias("regime"),
+        relative_volatility(timeframe, keys).fill_null(0.0).alias("nv"), *optional,
     ).with_columns(
-        pl.Series("density", _trailing_count(detections, at, window)),
-        pl.Series("clusters", _trailing_count(clusters, at, window)),
+        pl.Series("density", trailing_counts(clock, detections, None, at, span)),
+        pl.Series("clusters", trailing_counts(clock, clusters, None, at, span)),
     )
     regime, nv, trend = pl.col("regime"), pl.col("nv"), pl.col("trend_score").cast(pl.Float64)
     clustered = pl.col("clusters") >= 1
@@ -112,4 +112,5 @@ def market_cycle(
         hit = condition.fill_null(False)
         phase = pl.when(hit).then(name).otherwise(phase)
         confidence = pl.when(hit).then(conf).otherwise(confidence)
-    return frame.select("timestamp", phase.alias("cycle_phase"), confidence.cast(pl.Float64).alias("cycle_confidence"))
+    return frame.select(*keys, "timestamp", phase.alias("cycle_phase"),
+                        confidence.cast(pl.Float64).alias("cycle_confidence"))

@@ -13,22 +13,28 @@ from __future__ import annotations
 
 import polars as pl
 
+from .series_keys import coin_keys
+
 __all__ = ["signal_onsets"]
 
 
-def signal_onsets(signals: pl.DataFrame, bar_times: pl.Series) -> pl.DataFrame:
-    """Rows of ``signals`` (timestamp, signal_type, direction, ...; one coin and timeframe, unique per
-    timestamp and type) whose type did not fire with the same direction on the previous bar.
+def signal_onsets(signals: pl.DataFrame, bars: pl.Series | pl.DataFrame) -> pl.DataFrame:
+    """Rows of ``signals`` (timestamp, signal_type, direction, ...; unique per timestamp and type) whose
+    type did not fire with the same direction on the previous bar.
 
-    ``bar_times`` are the coin's closed bars in time order; "previous" means the preceding bar of
-    that series, so a gap in the detections (not in the calendar) starts a new run.
+    ``bars``: one coin's closed bar times in time order (a Series), or a batch's ``coin_id`` and
+    ``timestamp`` sorted by coin and time (then ``signals`` carry ``coin_id`` too). "Previous" means
+    the preceding bar of that coin's series, so a gap in the detections (not in the calendar) starts a
+    new run. Rows come out by (coin), type and time.
     """
     if signals.is_empty():
         return signals
-    position = pl.DataFrame({"timestamp": bar_times}).with_row_index("_bar")
-    tagged = signals.join(position, on="timestamp", how="left").sort("signal_type", "_bar")
-    previous_bar = pl.col("_bar").shift(1).over("signal_type")
-    previous_direction = pl.col("direction").shift(1).over("signal_type")
-    onset = (previous_bar.is_null() | (previous_bar != pl.col("_bar") - 1)
-             | (previous_direction != pl.col("direction")))
-    return tagged.filter(onset).drop("_bar")
+    frame = bars.to_frame("timestamp") if isinstance(bars, pl.Series) else bars
+    keys = coin_keys(frame)
+    position = frame.select(*keys, "timestamp").with_row_index("_bar")
+    tagged = signals.join(position, on=[*keys, "timestamp"], how="left")
+    # A row continues a run when its type fired with the same direction on the bar before: drop
+    # those (a hash anti-join; sorting every detection by type to compare neighbours cost more).
+    continued = tagged.select(*keys, "signal_type", "direction", pl.col("_bar") + 1)
+    return (tagged.join(continued, on=[*keys, "signal_type", "direction", "_bar"], how="anti")
+            .sort(*keys, "signal_type", "_bar").drop("_bar"))
