@@ -144,25 +144,35 @@ class MarketDataQueries:
             return _empty_frame()
         return pl.concat(frames).sort("coin_id", "timestamp")
 
-    def obv_through(self, coins: pl.DataFrame, timeframe: int, through: datetime) -> dict[int, float]:
-        """On-balance volume of each coin's closed ``timeframe`` series up to and including ``through``.
+    def obv_through(self, coins: pl.DataFrame, timeframe: int, through: datetime) -> pl.DataFrame:
+        """On-balance volume of each coin's closed ``timeframe`` series up to and including ``through``,
+        and the close of its last bar there: coin_id, obv, close (coins without such bars are absent).
 
         TA-Lib's definition over the full history (first bar = its volume, then ± volume by the sign
-        of the close change); lets a windowed computation continue the full-history OBV exactly.
+        of the close change); with the close, a windowed computation continues the full-history OBV
+        exactly, its own first bar included.
         """
-        result: dict[int, float] = {}
+        parts = []
         for table, ids in self._series_tables(coins, timeframe):
             partial = " AND NOT is_partial" if table == "candle_aggregates" else ""
-            rows = self._connection.execute(text(
+            bound = {"ids": ids, "tf": timeframe, "through": through}
+            sums = self._connection.execute(text(
                 "SELECT coin_id, sum(CASE WHEN prev IS NULL THEN volume ELSE sign(close - prev) * volume END) "
                 "FROM (SELECT coin_id, close, COALESCE(volume, 0) AS volume, "
                 "lag(close) OVER (PARTITION BY coin_id ORDER BY timestamp) AS prev "
                 f"FROM {table} WHERE coin_id = ANY(:ids) AND timeframe = :tf AND timestamp <= :through{partial}) s "
                 "GROUP BY coin_id"
-            ), {"ids": ids, "tf": timeframe, "through": through}).all()
-            result.update({int(coin_id): float(obv) for coin_id, obv in rows})
-        log_query("market_data", "obv_through", count=len(result), timeframe=timeframe)
-        return result
+            ), bound).all()
+            # The last close per coin: one descent of the (coin_id, timeframe, timestamp) key each.
+            closes: dict[int, float] = {int(coin_id): float(close) for coin_id, close in self._connection.execute(text(
+                "SELECT c.coin_id, last.close FROM unnest(CAST(:ids AS integer[])) AS c(coin_id) "
+                f"CROSS JOIN LATERAL (SELECT close FROM {table} WHERE coin_id = c.coin_id AND timeframe = :tf "
+                f"AND timestamp <= :through{partial} ORDER BY timestamp DESC LIMIT 1) AS last"
+            ), bound).all()}
+            parts += [(int(coin_id), float(obv), closes[int(coin_id)]) for coin_id, obv in sums]
+        log_query("market_data", "obv_through", count=len(parts), timeframe=timeframe)
+        return pl.DataFrame(parts, schema={"coin_id": pl.Int32, "obv": pl.Float64, "close": pl.Float64},
+                            orient="row")
 
     @staticmethod
     def _series_tables(coins: pl.DataFrame, timeframe: int) -> list[tuple[str, list[int]]]:

@@ -30,19 +30,24 @@ INDICATOR_CHECKS = [
 ]
 
 
-def _offset_obv(frame: pl.DataFrame, seeds: dict[int, float], seed_volume: pl.DataFrame) -> pl.DataFrame:
-    """Shift block-local OBV so it continues the full-history OBV (see ``seeding``)."""
-    if not seeds:
+def _continue_obv(frame: pl.DataFrame, before: pl.DataFrame) -> pl.DataFrame:
+    """Make block-local OBV (TA-Lib's, restarting at each coin's first bar of the block) continue the
+    full-history OBV. ``before``: coin_id, obv and close of each coin's last bar before the block.
+
+    The block's first bar then adds its volume signed by its change from that close, as in the full
+    history, instead of starting the sum at its volume; coins without earlier bars keep TA-Lib's start.
+    """
+    if before.is_empty():
         return frame
-    offsets = pl.DataFrame(
-        {"coin_id": list(seeds), "_obv_before": list(seeds.values())},
-        schema={"coin_id": pl.Int32, "_obv_before": pl.Float64},
-    ).join(seed_volume, on="coin_id", how="left")
+    first = pl.col("obv").first().over("coin_id")  # the first bar's local OBV is its volume
+    first_close = pl.col("close").first().over("coin_id")
+    offset = (pl.col("_obv_before") + (first_close - pl.col("_close_before")).sign() * first.fill_null(0.0)
+              - first)
     return (
-        frame.join(offsets, on="coin_id", how="left")
-        .with_columns((pl.col("obv") + pl.col("_obv_before").fill_null(0.0) - pl.col("_seed_obv").fill_null(0.0))
-                      .alias("obv"))
-        .drop("_obv_before", "_seed_obv")
+        frame.join(before.rename({"obv": "_obv_before", "close": "_close_before"}), on="coin_id", how="left")
+        .with_columns(pl.when(pl.col("_obv_before").is_not_null()).then(pl.col("obv") + offset)
+                      .otherwise(pl.col("obv")).alias("obv"))
+        .drop("_obv_before", "_close_before")
     )
 
 
@@ -54,9 +59,7 @@ def compute_block(queries: MarketDataQueries, coins: pl.DataFrame, timeframe: in
         return pl.DataFrame()
     computed = compute_indicators(bars.sort("coin_id", "timestamp"), by="coin_id")
     # OBV restarts at each coin's first bar of the block: continue the full-history running sum.
-    first = computed.group_by("coin_id").agg(pl.col("obv").first().alias("_seed_obv"))
-    obv = queries.obv_through(coins, timeframe, seed - timedelta(microseconds=1))  # bars before the seed
-    computed = _offset_obv(computed, obv, first)
+    computed = _continue_obv(computed, queries.obv_through(coins, timeframe, seed - timedelta(microseconds=1)))
     return add_bar_features(computed, timeframe).with_columns(pl.lit(timeframe, dtype=pl.Int16).alias("timeframe"))
 
 
