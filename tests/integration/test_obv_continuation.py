@@ -53,7 +53,7 @@ def test_every_block_continues_ta_lib_obv_over_the_full_history(
     with transaction.begin() as uow:
         queries = MarketDataQueries(uow.connection)
         history = queries.candles_frame(coins.get_column("coin_id").to_list(), 15, T0, end)
-        computed = pl.concat([compute_block(queries, coins, 15, block.seed, block.stop)
+        computed = pl.concat([compute_block(uow.connection, coins, 15, block.seed, block.stop)
                               .filter(pl.col("timestamp") >= block.keep_start) for block in blocks])
     checked = 0
     for (coin_id,), bars in history.group_by("coin_id"):

@@ -2,9 +2,11 @@
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from functools import partial
 
 import dagster as dg
 import polars as pl
+from sqlalchemy import Connection
 
 from iris_assets.config import MarketScope
 from iris_assets.executor import CRITICAL_PATH
@@ -16,6 +18,7 @@ from iris_assets.indicators.features import add_bar_features
 from iris_assets.indicators.regimes import regime_change_rows
 from iris_assets.indicators.seeding import seed_blocks
 from iris_assets.partitions import market_backfill_policy, market_daily_partition, run_window
+from iris_resources.db.read_ahead import read_ahead
 from iris_resources.db.resources import TransactionResource
 from iris_resources.market_data.queries import MarketDataQueries
 
@@ -51,16 +54,30 @@ def _continue_obv(frame: pl.DataFrame, before: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def compute_block(queries: MarketDataQueries, coins: pl.DataFrame, timeframe: int, seed: datetime,
-                  stop: datetime) -> pl.DataFrame:
-    """Indicators and features for bars in ``[seed, stop)`` computed from ``seed`` on."""
+def read_block(coins: pl.DataFrame, timeframe: int, seed: datetime, stop: datetime, connection: Connection
+               ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A block's inputs: closed bars in ``[seed, stop)`` and each coin's OBV and close before the seed."""
+    queries = MarketDataQueries(connection)
     bars = queries.closed_candles(coins, timeframe, seed, stop)
+    if bars.is_empty():
+        return bars, pl.DataFrame()
+    return bars, queries.obv_through(coins, timeframe, seed - timedelta(microseconds=1))
+
+
+def indicator_block(bars: pl.DataFrame, obv_before: pl.DataFrame, timeframe: int) -> pl.DataFrame:
+    """Indicators and features of a block's bars (``read_block``), computed from its seed on."""
     if bars.is_empty():
         return pl.DataFrame()
     computed = compute_indicators(bars.sort("coin_id", "timestamp"), by="coin_id")
     # OBV restarts at each coin's first bar of the block: continue the full-history running sum.
-    computed = _continue_obv(computed, queries.obv_through(coins, timeframe, seed - timedelta(microseconds=1)))
+    computed = _continue_obv(computed, obv_before)
     return add_bar_features(computed, timeframe).with_columns(pl.lit(timeframe, dtype=pl.Int16).alias("timeframe"))
+
+
+def compute_block(connection: Connection, coins: pl.DataFrame, timeframe: int, seed: datetime,
+                  stop: datetime) -> pl.DataFrame:
+    """Indicators and features for bars in ``[seed, stop)`` computed from ``seed`` on."""
+    return indicator_block(*read_block(coins, timeframe, seed, stop, connection), timeframe)
 
 
 @dg.multi_asset(
@@ -99,10 +116,14 @@ def indicators(
     rows: dict[str, int] = {}
     changes = 0
     fired: dict[str, int] = {}
-    for timeframe in TIMEFRAMES:
-        for block in seed_blocks(timeframe, start, end):
+    blocks = [(timeframe, block) for timeframe in TIMEFRAMES for block in seed_blocks(timeframe, start, end)]
+    # Blocks read candles that upstream assets committed: the next block's bars are read on a second
+    # connection while this one computes and writes the current block.
+    reads = [partial(read_block, coins, timeframe, block.seed, block.stop) for timeframe, block in blocks]
+    with read_ahead(transaction.begin, reads) as inputs:
+        for (timeframe, block), (bars, obv_before) in zip(blocks, inputs, strict=True):
             with transaction.begin() as uow:
-                computed = compute_block(MarketDataQueries(uow.connection), coins, timeframe, block.seed, block.stop)
+                computed = indicator_block(bars, obv_before, timeframe)
                 window = (coin_ids, timeframe, block.keep_start, block.stop)
                 kept = computed.filter(pl.col("timestamp") >= block.keep_start) if not computed.is_empty() else computed
                 uow.indicators.replace_window(*window, kept)

@@ -1,9 +1,11 @@
 """``pattern_registry``, ``signal_outcomes`` and ``pattern_statistics``."""
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import dagster as dg
 import polars as pl
+from sqlalchemy import Connection
 
 from iris_assets.config import MarketScope
 from iris_assets.executor import CRITICAL_PATH, history_scan
@@ -12,6 +14,7 @@ from iris_assets.partitions import coin_chunks, market_backfill_policy, market_d
 from iris_assets.patterns.catalog import CATALOG, lifecycle_from_temperature
 from iris_assets.patterns.statistics import pattern_statistics as compute_statistics
 from iris_assets.signals.outcomes import BAR_HORIZONS, evaluate_outcomes
+from iris_resources.db.read_ahead import read_ahead
 from iris_resources.db.resources import TransactionResource
 from iris_resources.market_data.queries import MarketDataQueries
 from iris_resources.patterns.outcome_queries import OutcomeQueries
@@ -47,6 +50,16 @@ def pattern_registry(context: dg.AssetExecutionContext, transaction: Transaction
                                           "by_category": dg.MetadataValue.json(dict(categories.rows()))})
 
 
+def _outcome_inputs(chunk: pl.DataFrame, timeframe: int, start: datetime, end: datetime,
+                    connection: Connection) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(signals in the window, closed candles through the outcome reach) of one coin chunk."""
+    signals = OutcomeQueries(connection).signals(chunk.get_column("coin_id").to_list(), timeframe, start, end)
+    if signals.is_empty():
+        return signals, pl.DataFrame()
+    candles = MarketDataQueries(connection).closed_candles(chunk, timeframe, start, end + outcome_reach(timeframe))
+    return signals, candles.select("coin_id", "timestamp", "high", "low", "close")
+
+
 @dg.asset(
     group_name="patterns",
     kinds={"postgres", "numpy"},
@@ -64,17 +77,17 @@ def signal_outcomes(context: dg.AssetExecutionContext, config: MarketScope,
     written = 0
     now = datetime.now(UTC)
     with transaction.begin() as uow:
-        market = MarketDataQueries(uow.connection)
-        coins = market.coin_frame(config.symbols or None)
-        for timeframe in TIMEFRAMES:
-            for chunk in coin_chunks(coins):  # memory follows the chunk, not the universe
+        coins = MarketDataQueries(uow.connection).coin_frame(config.symbols or None)
+        parts = [(timeframe, chunk) for timeframe in TIMEFRAMES for chunk in coin_chunks(coins)]
+        # Signals and candles are committed upstream: the next chunk is read on a second connection
+        # while this one replaces the current chunk's outcomes (memory still follows the chunk).
+        reads = [partial(_outcome_inputs, chunk, timeframe, start, end) for timeframe, chunk in parts]
+        with read_ahead(transaction.begin, reads) as inputs:
+            for (timeframe, chunk), (signals, candles) in zip(parts, inputs, strict=True):
                 ids = chunk.get_column("coin_id").to_list()
-                signals = OutcomeQueries(uow.connection).signals(ids, timeframe, start, end)
                 if signals.is_empty():
                     uow.patterns.replace_outcomes(ids, timeframe, start, end, signals)
                     continue
-                candles = market.closed_candles(chunk, timeframe, start, end + outcome_reach(timeframe)).select(
-                    "coin_id", "timestamp", "high", "low", "close")
                 outcomes = evaluate_outcomes(
                     signals.select("coin_id", "timestamp", "signal_type", "direction", "market_regime"), candles,
                     timeframe)
