@@ -2,7 +2,6 @@
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from functools import partial
 
 import dagster as dg
 import polars as pl
@@ -17,8 +16,7 @@ from iris_assets.indicators.events import indicator_events
 from iris_assets.indicators.features import add_bar_features
 from iris_assets.indicators.regimes import regime_change_rows
 from iris_assets.indicators.seeding import seed_blocks
-from iris_assets.partitions import market_backfill_policy, market_daily_partition, run_window
-from iris_resources.db.read_ahead import read_ahead
+from iris_assets.partitions import coin_chunks, market_backfill_policy, market_daily_partition, run_window
 from iris_resources.db.resources import TransactionResource
 from iris_resources.market_data.queries import MarketDataQueries
 
@@ -54,30 +52,17 @@ def _continue_obv(frame: pl.DataFrame, before: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def read_block(coins: pl.DataFrame, timeframe: int, seed: datetime, stop: datetime, connection: Connection
-               ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """A block's inputs: closed bars in ``[seed, stop)`` and each coin's OBV and close before the seed."""
+def compute_block(connection: Connection, coins: pl.DataFrame, timeframe: int, seed: datetime,
+                  stop: datetime) -> pl.DataFrame:
+    """Indicators and features for bars in ``[seed, stop)`` computed from ``seed`` on."""
     queries = MarketDataQueries(connection)
     bars = queries.closed_candles(coins, timeframe, seed, stop)
-    if bars.is_empty():
-        return bars, pl.DataFrame()
-    return bars, queries.obv_through(coins, timeframe, seed - timedelta(microseconds=1))
-
-
-def indicator_block(bars: pl.DataFrame, obv_before: pl.DataFrame, timeframe: int) -> pl.DataFrame:
-    """Indicators and features of a block's bars (``read_block``), computed from its seed on."""
     if bars.is_empty():
         return pl.DataFrame()
     computed = compute_indicators(bars.sort("coin_id", "timestamp"), by="coin_id")
     # OBV restarts at each coin's first bar of the block: continue the full-history running sum.
-    computed = _continue_obv(computed, obv_before)
+    computed = _continue_obv(computed, queries.obv_through(coins, timeframe, seed - timedelta(microseconds=1)))
     return add_bar_features(computed, timeframe).with_columns(pl.lit(timeframe, dtype=pl.Int16).alias("timeframe"))
-
-
-def compute_block(connection: Connection, coins: pl.DataFrame, timeframe: int, seed: datetime,
-                  stop: datetime) -> pl.DataFrame:
-    """Indicators and features for bars in ``[seed, stop)`` computed from ``seed`` on."""
-    return indicator_block(*read_block(coins, timeframe, seed, stop, connection), timeframe)
 
 
 @dg.multi_asset(
@@ -116,28 +101,29 @@ def indicators(
     rows: dict[str, int] = {}
     changes = 0
     fired: dict[str, int] = {}
-    blocks = [(timeframe, block) for timeframe in TIMEFRAMES for block in seed_blocks(timeframe, start, end)]
-    # Blocks read candles that upstream assets committed: the next block's bars are read on a second
-    # connection while this one computes and writes the current block.
-    reads = [partial(read_block, coins, timeframe, block.seed, block.stop) for timeframe, block in blocks]
-    with read_ahead(transaction.begin, reads) as inputs:
-        for (timeframe, block), (bars, obv_before) in zip(blocks, inputs, strict=True):
+    for timeframe in TIMEFRAMES:
+        for block in seed_blocks(timeframe, start, end):
             with transaction.begin() as uow:
-                computed = indicator_block(bars, obv_before, timeframe)
-                window = (coin_ids, timeframe, block.keep_start, block.stop)
-                kept = computed.filter(pl.col("timestamp") >= block.keep_start) if not computed.is_empty() else computed
-                uow.indicators.replace_window(*window, kept)
-                regime_rows = regime_change_rows(computed, block.keep_start) if not computed.is_empty() else computed
-                changes += uow.indicators.replace_regime_changes(*window, regime_rows)
-                signals = _signals(computed, block.keep_start)
-                uow.indicators.replace_signals("indicator", *window, signals)
-                if block.stop == end:  # announce only the newest bars of the run
-                    for event_type, events in indicator_events(kept, signals, regime_rows, timeframe).items():
-                        uow.events.extend(event_type, events)
+                # Coins in chunks: a 15m block of 100 coins with its warm-up is 600k bars × 64 columns, and
+                # the step's memory follows the chunk instead (one transaction per block still).
+                for chunk in coin_chunks(coins):
+                    computed = compute_block(uow.connection, chunk, timeframe, block.seed, block.stop)
+                    window = (chunk.get_column("coin_id").to_list(), timeframe, block.keep_start, block.stop)
+                    kept = computed.filter(pl.col("timestamp") >= block.keep_start) \
+                        if not computed.is_empty() else computed
+                    uow.indicators.replace_window(*window, kept)
+                    regime_rows = regime_change_rows(computed, block.keep_start) \
+                        if not computed.is_empty() else computed
+                    changes += uow.indicators.replace_regime_changes(*window, regime_rows)
+                    signals = _signals(computed, block.keep_start)
+                    uow.indicators.replace_signals("indicator", *window, signals)
+                    if block.stop == end:  # announce only the newest bars of the run
+                        for event_type, events in indicator_events(kept, signals, regime_rows, timeframe).items():
+                            uow.events.extend(event_type, events)
+                    rows[f"rows_{timeframe}m"] = rows.get(f"rows_{timeframe}m", 0) + kept.height
+                    for (name,), group in signals.group_by("signal_type"):
+                        fired[str(name)] = fired.get(str(name), 0) + group.height
                 uow.commit()
-            rows[f"rows_{timeframe}m"] = rows.get(f"rows_{timeframe}m", 0) + kept.height
-            for (name,), group in signals.group_by("signal_type"):
-                fired[str(name)] = fired.get(str(name), 0) + group.height
     with transaction.begin() as uow:
         check_results = indicator_check_results(uow.connection, start, end, TIMEFRAMES)
     context.log.info("indicators %s..%s: %s, signals %s", start.date(), end.date(), rows, fired)
