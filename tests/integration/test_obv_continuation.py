@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from sqlalchemy import Engine
 
-from iris_assets.indicators.assets.indicators import compute_block
+from iris_assets.indicators.assets.indicators import compute_block, obv_before
 from iris_assets.indicators.seeding import seed_blocks
 from iris_resources.db.resources import TransactionResource
 from iris_resources.market_data.queries import MarketDataQueries
@@ -79,3 +79,16 @@ def test_obv_through_gives_the_sum_and_the_last_close(transaction: TransactionRe
     close, volume = history.get_column("close").to_numpy(), history.get_column("volume").to_numpy()
     assert before.get_column("obv")[0] == pytest.approx(float(talib.OBV(close, volume)[-1]), rel=1e-12)
     assert before.get_column("close")[0] == close[-1]
+
+
+def test_coin_chunks_sharing_one_obv_read_equal_the_whole_block(
+        transaction: TransactionResource, coins: pl.DataFrame) -> None:
+    """The asset reads the OBV before a block once for every coin, then computes the block per coin chunk."""
+    block = list(seed_blocks(15, T0, T0 + timedelta(minutes=15 * BARS)))[-1]
+    with transaction.begin() as uow:
+        whole = compute_block(uow.connection, coins, 15, block.seed, block.stop)
+        before = obv_before(uow.connection, coins, 15, block.seed)
+        chunks = [compute_block(uow.connection, coins.slice(i, 1), 15, block.seed, block.stop, before)
+                  for i in range(coins.height)]
+    assert before.height >= 1 and whole.get_column("coin_id").n_unique() == 2
+    assert pl.concat(chunks).sort("coin_id", "timestamp").equals(whole.sort("coin_id", "timestamp"))

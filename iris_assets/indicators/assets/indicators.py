@@ -52,16 +52,24 @@ def _continue_obv(frame: pl.DataFrame, before: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def obv_before(connection: Connection, coins: pl.DataFrame, timeframe: int, seed: datetime) -> pl.DataFrame:
+    """Each coin's full-history OBV and close at its last bar before a block's ``seed``."""
+    return MarketDataQueries(connection).obv_through(coins, timeframe, seed - timedelta(microseconds=1))
+
+
 def compute_block(connection: Connection, coins: pl.DataFrame, timeframe: int, seed: datetime,
-                  stop: datetime) -> pl.DataFrame:
-    """Indicators and features for bars in ``[seed, stop)`` computed from ``seed`` on."""
-    queries = MarketDataQueries(connection)
-    bars = queries.closed_candles(coins, timeframe, seed, stop)
+                  stop: datetime, before: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Indicators and features for bars in ``[seed, stop)`` computed from ``seed`` on.
+
+    ``before``: ``obv_before`` of (at least) these coins when the caller read it for several chunks."""
+    bars = MarketDataQueries(connection).closed_candles(coins, timeframe, seed, stop)
     if bars.is_empty():
         return pl.DataFrame()
     computed = compute_indicators(bars.sort("coin_id", "timestamp"), by="coin_id")
     # OBV restarts at each coin's first bar of the block: continue the full-history running sum.
-    computed = _continue_obv(computed, queries.obv_through(coins, timeframe, seed - timedelta(microseconds=1)))
+    if before is None:
+        before = obv_before(connection, coins, timeframe, seed)
+    computed = _continue_obv(computed, before.join(coins.select("coin_id"), on="coin_id", how="semi"))
     return add_bar_features(computed, timeframe).with_columns(pl.lit(timeframe, dtype=pl.Int16).alias("timeframe"))
 
 
@@ -104,10 +112,13 @@ def indicators(
     for timeframe in TIMEFRAMES:
         for block in seed_blocks(timeframe, start, end):
             with transaction.begin() as uow:
+                # One full-history OBV sum for every coin of the block (a scan of the history per chunk
+                # would repeat its fixed costs).
+                before = obv_before(uow.connection, coins, timeframe, block.seed)
                 # Coins in chunks: a 15m block of 100 coins with its warm-up is 600k bars × 64 columns, and
                 # the step's memory follows the chunk instead (one transaction per block still).
                 for chunk in coin_chunks(coins):
-                    computed = compute_block(uow.connection, chunk, timeframe, block.seed, block.stop)
+                    computed = compute_block(uow.connection, chunk, timeframe, block.seed, block.stop, before)
                     window = (chunk.get_column("coin_id").to_list(), timeframe, block.keep_start, block.stop)
                     kept = computed.filter(pl.col("timestamp") >= block.keep_start) \
                         if not computed.is_empty() else computed
