@@ -1,11 +1,11 @@
 """Cluster and hierarchy meta-signals (reference §4.2, §4.3), per bar, as pure Polars functions.
 
 Inputs are one coin/timeframe's detections (``engine.detection_schema``, usually after the context
-steps) and its per-bar features (timestamp, trend_score, market_regime, close); or a batch of coins'
-of one timeframe, every frame with ``coin_id`` and the bars sorted by (coin_id, timestamp). Sides come from each
-detection's direction (DECISIONS 10) rather than slug lists, so ``cluster_bearish`` is bearish and a
-bearish breakout_retest counts as bearish. The reference's ``trend_score or 100`` turned a score of
-0 into 100; here only a missing score takes the default.
+steps) and its per-bar features (timestamp, trend_score, market_regime, close); or those of a batch
+of coins of one timeframe, every frame with ``coin_id`` and the bars sorted by (coin_id, timestamp).
+Sides come from each detection's direction (DECISIONS 10) rather than slug lists, so
+``cluster_bearish`` is bearish and a bearish breakout_retest counts as bearish. The reference's
+``trend_score or 100`` turned a score of 0 into 100; here only a missing score takes the default.
 """
 
 from __future__ import annotations
@@ -94,14 +94,14 @@ def hierarchy_signals(
     clock = CoinClock(bars)
     at = clock(bars)
     span = int(window / timedelta(microseconds=1))
+    stamps = clock(base)
     direction = base.get_column("direction").to_numpy()
     count = {
-        "bull": trailing_counts(clock, base, direction == "bullish", at, span),
-        "bear": trailing_counts(clock, base, direction == "bearish", at, span),
-        "exhaustion": trailing_counts(clock, base, base.get_column("slug").is_in(EXHAUSTION_SLUGS).to_numpy(), at,
-                                      span),
-        "patterns": trailing_counts(clock, base, None, at, span),
-        "clusters": trailing_counts(clock, clusters, None, at, span),
+        "bull": trailing_counts(stamps[direction == "bullish"], at, span),
+        "bear": trailing_counts(stamps[direction == "bearish"], at, span),
+        "exhaustion": trailing_counts(stamps[base.get_column("slug").is_in(EXHAUSTION_SLUGS).to_numpy()], at, span),
+        "patterns": trailing_counts(stamps, at, span),
+        "clusters": trailing_counts(clock(clusters), at, span),
     }
     frame = bars.select(
         *keys, "timestamp", pl.col("market_regime").alias("regime"), pl.col("trend_score").fill_null(50).alias("trend"),

@@ -86,8 +86,8 @@ def market_cycle(
         *keys, "timestamp", "trend_score", pl.col("market_regime").alias("regime"),
         relative_volatility(timeframe, keys).fill_null(0.0).alias("nv"), *optional,
     ).with_columns(
-        pl.Series("density", trailing_counts(clock, detections, None, at, span)),
-        pl.Series("clusters", trailing_counts(clock, clusters, None, at, span)),
+        pl.Series("density", trailing_counts(clock(detections), at, span)),
+        pl.Series("clusters", trailing_counts(clock(clusters), at, span)),
     )
     regime, nv, trend = pl.col("regime"), pl.col("nv"), pl.col("trend_score").cast(pl.Float64)
     clustered = pl.col("clusters") >= 1

@@ -3,7 +3,7 @@
 A frame holds one coin's rows, or several coins' rows with a ``coin_id`` column. Steps group, join
 and window by :func:`coin_keys` so one Polars call serves a whole worker batch (one call per coin cost
 more in call overhead than in work). Trailing time windows are counted with ``np.searchsorted`` on
-:func:`coin_clock`, which keeps each coin's times in its own stretch of the number line so that a
+:class:`CoinClock` times, which keep each coin's times in its own stretch of the number line so that a
 window never reaches into another coin.
 """
 
@@ -34,8 +34,11 @@ class CoinClock:
         if self._coins is not None and self._coins.shape[0] > MAX_COINS:
             raise ValueError(f"a batch holds at most {MAX_COINS} coins, got {self._coins.shape[0]}")
 
-    def __call__(self, frame: pl.DataFrame) -> npt.NDArray[np.int64]:
-        """Each row's time: microseconds since the batch's first bar, offset by its coin's rank."""
+    def __call__(self, frame: pl.DataFrame | None) -> npt.NDArray[np.int64]:
+        """Each row's time: microseconds since the batch's first bar, offset by its coin's rank
+        (none for a missing or empty frame)."""
+        if frame is None or frame.is_empty():
+            return np.empty(0, dtype=np.int64)
         times: npt.NDArray[np.int64] = frame.get_column("timestamp").dt.epoch("us").to_numpy() - self._origin
         if self._coins is None:
             return times
@@ -43,13 +46,9 @@ class CoinClock:
         return rank.astype(np.int64) * COIN_STRIDE + times
 
 
-def trailing_counts(clock: CoinClock, events: pl.DataFrame | None, flags: npt.NDArray[np.bool_] | None,
-                    at: npt.NDArray[np.int64], span_us: int) -> npt.NDArray[np.int64]:
-    """For each time in ``at``: how many (flagged) ``events`` rows of the same coin lie in [at - span, at]."""
-    if events is None or events.is_empty():
-        return np.zeros(at.shape[0], dtype=np.int64)
-    stamps = clock(events)
-    times = np.sort(stamps if flags is None else stamps[flags])
-    counts: npt.NDArray[np.int64] = (np.searchsorted(times, at, side="right")
-                                     - np.searchsorted(times, at - span_us, side="left"))
+def trailing_counts(times: npt.NDArray[np.int64], at: npt.NDArray[np.int64], span_us: int) -> npt.NDArray[np.int64]:
+    """For each time in ``at``: how many of ``times`` (one :class:`CoinClock`'s) lie in [at - span, at]."""
+    ordered = np.sort(times)
+    counts: npt.NDArray[np.int64] = (np.searchsorted(ordered, at, side="right")
+                                     - np.searchsorted(ordered, at - span_us, side="left"))
     return counts

@@ -81,4 +81,3 @@ def _results(handed: queue.Queue[_Outcome[T]], count: int) -> Iterator[T]:
         if outcome.error is not None:
             raise outcome.error
         yield outcome.value  # type: ignore[misc]
-

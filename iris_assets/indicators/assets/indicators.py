@@ -69,7 +69,7 @@ def compute_block(connection: Connection, coins: pl.DataFrame, timeframe: int, s
     # OBV restarts at each coin's first bar of the block: continue the full-history running sum.
     if before is None:
         before = obv_before(connection, coins, timeframe, seed)
-    computed = _continue_obv(computed, before.join(coins.select("coin_id"), on="coin_id", how="semi"))
+    computed = _continue_obv(computed, before)  # a left join: other coins' rows in ``before`` do nothing
     return add_bar_features(computed, timeframe).with_columns(pl.lit(timeframe, dtype=pl.Int16).alias("timeframe"))
 
 
